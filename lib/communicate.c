@@ -193,6 +193,13 @@ static int read_stream(struct loop *l, int s)
     return l->stop;
 }
 
+/* The grace period counts from the exit or the last data, the later. */
+static void note_exit(struct loop *l, prun_proc *p)
+{
+    p->exited = 1;
+    l->quiet_since = prun__now_ns();
+}
+
 static int all_exited(const struct loop *l)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -263,7 +270,7 @@ static int loop_round(struct loop *l)
             if ((r = read_stream(l, what[j] - 1)))
                 return r;
         } else
-            l->procs[what[j] - 3].exited = 1;
+            note_exit(l, &l->procs[what[j] - 3]);
     }
     return 0;
 }
@@ -276,7 +283,7 @@ static void note_exits_without_pidfd(struct loop *l)
         if (l->procs[i].pidfd < 0 && !l->procs[i].exited) {
             siginfo_t si = {0};
             if (waitid(P_PID, l->procs[i].pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid)
-                l->procs[i].exited = 1;
+                note_exit(l, &l->procs[i]);
         }
 }
 

@@ -54,7 +54,8 @@ static const char *env_get(char *const *env, const char *name)
 /* Checks what can be checked before anything is created. */
 int prun__check_opts(const prun_opts *o)
 {
-    if (o->stdin_io > PRUN_FD || o->stdout_io > PRUN_FD || o->stderr_io > PRUN_FD)
+    if ((unsigned)o->stdin_io > PRUN_FD || (unsigned)o->stdout_io > PRUN_FD ||
+        (unsigned)o->stderr_io > PRUN_FD)
         return prun__fail(-EINVAL, "invalid stream option");
     if (o->stdin_io == PRUN_STDOUT || o->stdout_io == PRUN_STDOUT)
         return prun__fail(-EINVAL, "PRUN_STDOUT is only valid for stderr");
