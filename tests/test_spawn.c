@@ -1,17 +1,1421 @@
-/* test_spawn.c - placeholder: the suite is being written. */
+/* test_spawn.c - prun_popen(): redirections, cwd, env, PATH search, shell
+ * mode, executable, fd hygiene, signal dispositions, sessions and errors.
+ *
+ * Arrangements that touch the caller's own fds 0, 1 and 2 run in a forked
+ * helper process (run_in_helper), which reports failures over a pipe. */
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-START_TEST(placeholder) { ck_assert_int_eq(1, 1); }
+#include "helpers.h"
+#include "prun.h"
+
+/* ---- helpers ---------------------------------------------------------- */
+
+#define POPEN_OK(pp, argv, o)                                                      \
+    do {                                                                           \
+        int r_ = prun_popen((pp), (argv), (o));                                    \
+        ck_assert_msg(r_ == 0, "prun_popen: %d (%s)", r_, prun_last_error());     \
+    } while (0)
+
+/* The handle owns prun_stdin()'s fd and prun_free() closes it, so closing
+ * it here would make prun_free() close a number that may have been reused
+ * by then.  Instead the pipe end is atomically replaced by /dev/null: the
+ * child sees EOF and the handle still has an fd of its own to close. */
+static int close_stdin(prun_proc *p)
+{
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null < 0)
+        return -1;
+    int r = dup3(null, prun_stdin(p), O_CLOEXEC);
+    close(null);
+    return r < 0 ? -1 : 0;
+}
+
+static int write_all(int fd, const char *s)
+{
+    for (size_t len = strlen(s); len;) {
+        ssize_t w = write(fd, s, len);
+        if (w <= 0)
+            return -1;
+        s += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+struct outcome {
+    int rc;
+    char *out, *err; /* NULL for a stream that was not a pipe */
+};
+
+static void outcome_free(struct outcome *res)
+{
+    free(res->out);
+    free(res->err);
+}
+
+/* Spawns, feeds input (then EOF) to a stdin pipe, reads the output pipes
+ * to EOF (small outputs: stdout first, then stderr) and waits.  Returns 0
+ * or the failing call's error; usable in forked helpers, unlike ck_assert. */
+static int collect(char *const argv[], const prun_opts *o, const char *input, struct outcome *res)
+{
+    prun_proc *p;
+    int r = prun_popen(&p, argv, o);
+    memset(res, 0, sizeof *res);
+    if (r)
+        return r;
+    if (prun_stdin(p) >= 0 && ((input && write_all(prun_stdin(p), input)) || close_stdin(p)))
+        r = -EIO;
+    if (prun_stdout(p) >= 0)
+        res->out = th_read_all(prun_stdout(p), NULL);
+    if (prun_stderr(p) >= 0)
+        res->err = th_read_all(prun_stderr(p), NULL);
+    int w = prun_wait(p, PRUN_FOREVER, &res->rc);
+    prun_free(p);
+    return r ? r : w;
+}
+
+/* collect() with ck_assert on the spawn, for the ordinary tests. */
+static struct outcome run(char *const argv[], const prun_opts *o, const char *input)
+{
+    struct outcome res;
+    int r = collect(argv, o, input, &res);
+    ck_assert_msg(r == 0, "collect: %d (%s)", r, prun_last_error());
+    return res;
+}
+
+/* stdout of argv, which must exit 0; free() it. */
+static char *output_of(char *const argv[], prun_opts *o)
+{
+    o->stdout_io = PRUN_PIPE;
+    struct outcome res = run(argv, o, NULL);
+    ck_assert_int_eq(res.rc, 0);
+    free(res.err);
+    return res.out;
+}
+
+/* An anonymous file holding text, at offset 0. */
+static int mem_file(const char *text, int cloexec)
+{
+    int fd = memfd_create("prun-test", cloexec ? MFD_CLOEXEC : 0);
+    if (fd < 0 || write_all(fd, text) || lseek(fd, 0, SEEK_SET) < 0)
+        return -1;
+    return fd;
+}
+
+/* The whole content of a file, whatever its offset; free() it. */
+static char *file_text(int fd)
+{
+    if (lseek(fd, 0, SEEK_SET) < 0)
+        return strdup("<lseek failed>");
+    return th_read_all(fd, NULL);
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+    char *s;
+    ck_assert_int_ge(asprintf(&s, "%s/%s", dir, name), 0);
+    return s;
+}
+
+/* Calls prun_popen expecting err, with the given last error (NULL: any
+ * non-empty one), and checks that nothing was left behind. */
+static void expect_error(char *const argv[], const prun_opts *o, int err, const char *message)
+{
+    int fds = th_count_fds(), children = th_count_children();
+    prun_proc *p = (prun_proc *)&fds;  /* must come back NULL */
+    int r = prun_popen(&p, argv, o);
+    ck_assert_msg(r == err, "prun_popen gave %d (%s), expected %d", r, prun_last_error(), err);
+    ck_assert_ptr_null(p);
+    if (message)
+        ck_assert_str_eq(prun_last_error(), message);
+    ck_assert_str_ne(prun_last_error(), "");
+    ck_assert_int_eq(th_count_fds(), fds);
+    ck_assert_int_eq(th_count_children(), children);
+}
+
+/* The message for err about the program or directory name. */
+static char *message(const char *fmt, const char *name, int err)
+{
+    char *s;
+    ck_assert_int_ge(asprintf(&s, fmt, name, strerror(err)), 0);
+    return s;
+}
+
+/* ---- forked helpers ------------------------------------------------- */
+
+struct helper {
+    int msg_fd; /* failures are written here */
+};
+
+typedef int (*helper_fn)(struct helper *h, int arg);
+
+static int helper_fail(struct helper *h, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vdprintf(h->msg_fd, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+#define H_CHECK(cond)                                                                  \
+    do {                                                                               \
+        if (!(cond))                                                                   \
+            return helper_fail(h, "line %d: %s (last error: %s)", __LINE__, #cond,     \
+                               prun_last_error());                                     \
+    } while (0)
+
+#define H_CHECK_STR(actual, expected)                                                  \
+    do {                                                                               \
+        const char *a_ = (actual), *e_ = (expected);                                   \
+        if (!a_ || strcmp(a_, e_) != 0)                                                \
+            return helper_fail(h, "line %d: %s is \"%s\", expected \"%s\"", __LINE__,  \
+                               #actual, a_ ? a_ : "(null)", e_);                       \
+    } while (0)
+
+/* Runs fn(arg) in a forked child, where it may rearrange fds 0, 1, 2 at
+ * will, and fails the test with its message unless it returns 0. */
+static void run_in_helper(helper_fn fn, int arg)
+{
+    int msg[2];
+    ck_assert_int_eq(pipe2(msg, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(msg[0]);
+        struct helper h = {msg[1]};
+        _exit(fn(&h, arg) ? 1 : 0);
+    }
+    close(msg[1]);
+    char *text = th_read_all(msg[0], NULL);
+    close(msg[0]);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "helper (status %#x): %s",
+                  (unsigned)status, text);
+    free(text);
+}
+
+/* Puts a new memfd holding text at fd target (without FD_CLOEXEC unless
+ * asked); -1 on failure. */
+static int mem_file_at(int target, const char *text, int cloexec)
+{
+    int fd = mem_file(text, 1);
+    if (fd < 0 || dup3(fd, target, cloexec ? O_CLOEXEC : 0) < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+/* ---- stdin -------------------------------------------------------------- */
+
+static char *got_argv[] = {"sh", "-c", "printf 'got %s' \"$(cat)\"", NULL};
+
+START_TEST(stdin_pipe)
+{
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE};
+    struct outcome res = run(got_argv, &o, "pear");
+    ck_assert_str_eq(res.out, "got pear");
+    ck_assert_ptr_null(res.err);
+    ck_assert_int_eq(res.rc, 0);
+    outcome_free(&res);
+}
 END_TEST
+
+START_TEST(stdin_devnull)
+{
+    char *argv[] = {"sh", "-c", "readlink /proc/$$/fd/0; cat; echo rc=$?", NULL};
+    prun_opts o = {.stdin_io = PRUN_DEVNULL, .stdout_io = PRUN_PIPE};
+    prun_proc *p;
+    POPEN_OK(&p, argv, &o);
+    ck_assert_int_eq(prun_stdin(p), -1);
+    char *out = th_read_all(prun_stdout(p), NULL);
+    ck_assert_str_eq(out, "/dev/null\nrc=0\n");
+    int rc;
+    ck_assert_int_eq(prun_wait(p, PRUN_FOREVER, &rc), 0);
+    ck_assert_int_eq(rc, 0);
+    free(out);
+    prun_free(p);
+}
+END_TEST
+
+START_TEST(stdin_fd_from_offset)
+{
+    int fd = mem_file("XXpear", 1);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(lseek(fd, 2, SEEK_SET), 2);
+    char *argv[] = {"tr", "a-z", "A-Z", NULL};
+    prun_opts o = {.stdin_io = PRUN_FD, .stdin_fd = fd};
+    char *out = output_of(argv, &o);
+    ck_assert_str_eq(out, "PEAR");
+    free(out);
+    close(fd);
+}
+END_TEST
+
+/* ---- stdout ------------------------------------------------------------- */
+
+START_TEST(stdout_pipe)
+{
+    char *argv[] = {"printf", "stdout", NULL};
+    prun_opts o = {.stdout_io = PRUN_PIPE};
+    prun_proc *p;
+    POPEN_OK(&p, argv, &o);
+    ck_assert_int_eq(prun_stdin(p), -1);
+    ck_assert_int_eq(prun_stderr(p), -1);
+    ck_assert_int_ge(prun_stdout(p), 0);
+    ck_assert_int_ne(fcntl(prun_stdout(p), F_GETFD) & FD_CLOEXEC, 0);
+    char *out = th_read_all(prun_stdout(p), NULL);
+    ck_assert_str_eq(out, "stdout");
+    free(out);
+    prun_free(p);
+}
+END_TEST
+
+START_TEST(stdout_devnull)
+{
+    /* dash applies `>&2` to its own fds before it forks, hence $(...).  A
+     * MiB to /dev/null is discarded without blocking. */
+    char *argv[] = {"sh", "-c", "echo $(readlink /proc/$$/fd/1) >&2; head -c 1048576 /dev/zero", NULL};
+    prun_opts o = {.stdout_io = PRUN_DEVNULL, .stderr_io = PRUN_PIPE};
+    struct outcome res = run(argv, &o, NULL);
+    ck_assert_ptr_null(res.out);
+    ck_assert_str_eq(res.err, "/dev/null\n");
+    ck_assert_int_eq(res.rc, 0);
+    outcome_free(&res);
+}
+END_TEST
+
+START_TEST(stdout_fd)
+{
+    int fd = mem_file("", 1);
+    ck_assert_int_ge(fd, 0);
+    char *argv[] = {"printf", "orange", NULL};
+    prun_opts o = {.stdout_io = PRUN_FD, .stdout_fd = fd};
+    struct outcome res = run(argv, &o, NULL);
+    ck_assert_int_eq(res.rc, 0);
+    char *text = file_text(fd);
+    ck_assert_str_eq(text, "orange");
+    free(text);
+    close(fd);
+}
+END_TEST
+
+/* ---- stderr ------------------------------------------------------------- */
+
+static char *apple_orange_argv[] = {"sh", "-c", "printf apple; printf orange >&2", NULL};
+
+START_TEST(stderr_pipe)
+{
+    prun_opts o = {.stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE};
+    struct outcome res = run(apple_orange_argv, &o, NULL);
+    ck_assert_str_eq(res.out, "apple");
+    ck_assert_str_eq(res.err, "orange");
+    outcome_free(&res);
+}
+END_TEST
+
+START_TEST(stderr_devnull)
+{
+    char *argv[] = {"sh", "-c", "readlink /proc/$$/fd/2; echo lost >&2", NULL};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .stderr_io = PRUN_DEVNULL};
+    struct outcome res = run(argv, &o, NULL);
+    ck_assert_str_eq(res.out, "/dev/null\n");
+    ck_assert_ptr_null(res.err);
+    outcome_free(&res);
+}
+END_TEST
+
+START_TEST(stderr_fd)
+{
+    int fd = mem_file("", 1);
+    ck_assert_int_ge(fd, 0);
+    char *argv[] = {"sh", "-c", "printf err >&2", NULL};
+    prun_opts o = {.stderr_io = PRUN_FD, .stderr_fd = fd};
+    struct outcome res = run(argv, &o, NULL);
+    ck_assert_int_eq(res.rc, 0);
+    char *text = file_text(fd);
+    ck_assert_str_eq(text, "err");
+    free(text);
+    close(fd);
+}
+END_TEST
+
+START_TEST(stderr_to_stdout_pipe)
+{
+    prun_opts o = {.stdout_io = PRUN_PIPE, .stderr_io = PRUN_STDOUT};
+    prun_proc *p;
+    POPEN_OK(&p, apple_orange_argv, &o);
+    ck_assert_int_eq(prun_stderr(p), -1);
+    char *out = th_read_all(prun_stdout(p), NULL);
+    ck_assert_str_eq(out, "appleorange");
+    free(out);
+    prun_free(p);
+}
+END_TEST
+
+START_TEST(stderr_to_stdout_fd)
+{
+    int fd = mem_file("", 1);
+    ck_assert_int_ge(fd, 0);
+    prun_opts o = {.stdout_io = PRUN_FD, .stdout_fd = fd, .stderr_io = PRUN_STDOUT};
+    struct outcome res = run(apple_orange_argv, &o, NULL);
+    ck_assert_int_eq(res.rc, 0);
+    char *text = file_text(fd);
+    ck_assert_str_eq(text, "appleorange");
+    free(text);
+    close(fd);
+}
+END_TEST
+
+START_TEST(stderr_to_stdout_devnull)
+{
+    char *dir = th_mkdtemp();
+    char *report = path_in(dir, "report");
+    char *argv[] = {"readlink /proc/$$/fd/2 > \"$0\"", report, NULL};
+    prun_opts o = {.shell = 1, .stdout_io = PRUN_DEVNULL, .stderr_io = PRUN_STDOUT};
+    struct outcome res = run(argv, &o, NULL);
+    ck_assert_int_eq(res.rc, 0);
+    char *text = th_read_file(report, NULL);
+    ck_assert_str_eq(text, "/dev/null\n");
+    free(text);
+    free(report);
+    th_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* stderr=STDOUT while stdout is inherited: both go to the caller's fd 1. */
+static int stderr_to_inherited_stdout(struct helper *h, int arg)
+{
+    (void)arg;
+    H_CHECK(mem_file_at(1, "", 0) == 0);
+    H_CHECK(mem_file_at(2, "", 0) == 0);
+    char *argv[] = {"sh", "-c", "printf 42 >&2", NULL};
+    prun_opts o = {.stderr_io = PRUN_STDOUT};
+    struct outcome res;
+    H_CHECK(collect(argv, &o, NULL, &res) == 0);
+    H_CHECK(res.rc == 0);
+    H_CHECK_STR(file_text(1), "42");
+    H_CHECK_STR(file_text(2), "");
+    return 0;
+}
+
+START_TEST(stderr_to_stdout_inherited)
+{
+    run_in_helper(stderr_to_inherited_stdout, 0);
+}
+END_TEST
+
+/* ---- inheritance and the caller's own fds 0, 1, 2 ---------------------- */
+
+static char *cat_err_argv[] = {"sh", "-c", "printf 'got %s' \"$(cat)\"; printf err >&2", NULL};
+
+static int inherit_all(struct helper *h, int arg)
+{
+    (void)arg;
+    H_CHECK(mem_file_at(0, "STDIN", 0) == 0);
+    H_CHECK(mem_file_at(1, "", 0) == 0);
+    H_CHECK(mem_file_at(2, "", 0) == 0);
+    struct outcome res;
+    H_CHECK(collect(cat_err_argv, NULL, NULL, &res) == 0);
+    H_CHECK(res.rc == 0);
+    H_CHECK_STR(file_text(1), "got STDIN");
+    H_CHECK_STR(file_text(2), "err");
+    return 0;
+}
+
+START_TEST(inherit_by_default)
+{
+    run_in_helper(inherit_all, 0);
+}
+END_TEST
+
+/* stdin_fd = 0, stdout_fd = 1, stderr_fd = 2 on fds marked FD_CLOEXEC:
+ * the no-op dup2 must still make them survive the exec. */
+static int own_fds_as_targets(struct helper *h, int arg)
+{
+    (void)arg;
+    H_CHECK(mem_file_at(0, "STDIN", 1) == 0);
+    H_CHECK(mem_file_at(1, "", 1) == 0);
+    H_CHECK(mem_file_at(2, "", 1) == 0);
+    prun_opts o = {.stdin_io = PRUN_FD, .stdin_fd = 0, .stdout_io = PRUN_FD, .stdout_fd = 1,
+                   .stderr_io = PRUN_FD, .stderr_fd = 2};
+    struct outcome res;
+    H_CHECK(collect(cat_err_argv, &o, NULL, &res) == 0);
+    H_CHECK(res.rc == 0);
+    H_CHECK_STR(file_text(1), "got STDIN");
+    H_CHECK_STR(file_text(2), "err");
+    return 0;
+}
+
+START_TEST(fd_is_its_own_target)
+{
+    run_in_helper(own_fds_as_targets, 0);
+}
+END_TEST
+
+/* Every permutation of 0/1/2 as the sources of stdin/stdout/stderr, e.g.
+ * stdin from fd 1, stdout to fd 2, stderr to fd 0. */
+static const int perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+
+static int permuted_std_fds(struct helper *h, int i)
+{
+    const int *src = perms[i];
+    H_CHECK(mem_file_at(src[0], "STDIN", 0) == 0);
+    H_CHECK(mem_file_at(src[1], "", 0) == 0);
+    H_CHECK(mem_file_at(src[2], "", 0) == 0);
+    prun_opts o = {.stdin_io = PRUN_FD, .stdin_fd = src[0], .stdout_io = PRUN_FD,
+                   .stdout_fd = src[1], .stderr_io = PRUN_FD, .stderr_fd = src[2]};
+    struct outcome res;
+    H_CHECK(collect(cat_err_argv, &o, NULL, &res) == 0);
+    H_CHECK(res.rc == 0);
+    H_CHECK_STR(file_text(src[1]), "got STDIN");
+    H_CHECK_STR(file_text(src[2]), "err");
+    return 0;
+}
+
+START_TEST(std_fds_permuted)
+{
+    run_in_helper(permuted_std_fds, _i);
+}
+END_TEST
+
+/* fd 0 closed, stdout and stderr swapped, and the new stdin pipe lands on
+ * the free fd 0. */
+static int swap_with_stdin_closed(struct helper *h, int arg)
+{
+    (void)arg;
+    close(0);
+    H_CHECK(mem_file_at(1, "", 0) == 0);
+    H_CHECK(mem_file_at(2, "", 0) == 0);
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_FD, .stdout_fd = 2,
+                   .stderr_io = PRUN_FD, .stderr_fd = 1};
+    struct outcome res;
+    H_CHECK(collect(cat_err_argv, &o, "in", &res) == 0);
+    H_CHECK(res.rc == 0);
+    H_CHECK_STR(file_text(2), "got in");
+    H_CHECK_STR(file_text(1), "err");
+    return 0;
+}
+
+START_TEST(std_fds_swapped_one_closed)
+{
+    run_in_helper(swap_with_stdin_closed, 0);
+}
+END_TEST
+
+/* The caller's fds in mask (bit n = fd n) are closed, so the new pipes
+ * land on them. */
+static int closed_std_fds(struct helper *h, int mask)
+{
+    for (int fd = 0; fd < 3; fd++)
+        if (mask & (1 << fd))
+            close(fd);
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE};
+    struct outcome res;
+    H_CHECK(collect(cat_err_argv, &o, "apple", &res) == 0);
+    H_CHECK(res.rc == 0);
+    H_CHECK_STR(res.out, "got apple");
+    H_CHECK_STR(res.err, "err");
+    return 0;
+}
+
+START_TEST(std_fds_closed)
+{
+    run_in_helper(closed_std_fds, _i);  /* _i runs 1..7 */
+}
+END_TEST
+
+/* ---- one fd serving two streams ---------------------------------------- */
+
+START_TEST(one_fd_stdout_and_stderr)
+{
+    int fd = mem_file("", 1);
+    ck_assert_int_ge(fd, 0);
+    prun_opts o = {.stdout_io = PRUN_FD, .stdout_fd = fd, .stderr_io = PRUN_FD, .stderr_fd = fd};
+    struct outcome res = run(apple_orange_argv, &o, NULL);
+    ck_assert_int_eq(res.rc, 0);
+    char *text = file_text(fd);
+    ck_assert_str_eq(text, "appleorange");
+    free(text);
+    close(fd);
+}
+END_TEST
+
+/* One end of a socket pair serves as the child's stdin and as its stdout
+ * or stderr (which_fd points at that one's fd field): the child reads
+ * "ping" from it and answers on it. */
+static void one_socket_two_streams(char *const argv[], prun_opts *o, int *which_fd,
+                                   const char *expected)
+{
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    o->stdin_fd = *which_fd = sv[1];
+    prun_proc *p;
+    POPEN_OK(&p, argv, o);
+    close(sv[1]);
+    ck_assert_int_eq(write_all(sv[0], "ping\n"), 0);
+    ck_assert_int_eq(shutdown(sv[0], SHUT_WR), 0);
+    char *text = th_read_all(sv[0], NULL);
+    ck_assert_str_eq(text, expected);
+    int rc;
+    ck_assert_int_eq(prun_wait(p, PRUN_FOREVER, &rc), 0);
+    ck_assert_int_eq(rc, 0);
+    free(text);
+    close(sv[0]);
+    prun_free(p);
+}
+
+START_TEST(one_fd_stdin_and_stdout)
+{
+    char *argv[] = {"cat", NULL};
+    prun_opts o = {.stdin_io = PRUN_FD, .stdout_io = PRUN_FD};
+    one_socket_two_streams(argv, &o, &o.stdout_fd, "ping\n");
+}
+END_TEST
+
+START_TEST(one_fd_stdin_and_stderr)
+{
+    char *argv[] = {"sh", "-c", "read x; echo \"got $x\" >&2", NULL};
+    prun_opts o = {.stdin_io = PRUN_FD, .stderr_io = PRUN_FD};
+    one_socket_two_streams(argv, &o, &o.stderr_fd, "got ping\n");
+}
+END_TEST
+
+/* ---- cwd ---------------------------------------------------------------- */
+
+START_TEST(cwd_is_used)
+{
+    char *dir = th_mkdtemp();
+    char *real = realpath(dir, NULL);
+    char *argv[] = {"pwd", "-P", NULL};
+    prun_opts o = {.cwd = dir};
+    char *out = output_of(argv, &o);
+    char *expected;
+    ck_assert_int_ge(asprintf(&expected, "%s\n", real), 0);
+    ck_assert_str_eq(out, expected);
+    free(expected);
+    free(out);
+    free(real);
+    th_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* A name with a slash is never searched; a relative one resolves in the
+ * child's cwd, not the caller's. */
+START_TEST(cwd_relative_program)
+{
+    char *dir = th_mkdtemp();
+    char *prog = path_in(dir, "prog");
+    th_write_file(prog, "#!/bin/sh\necho ran prog\n", 0755);
+    ck_assert_int_ne(access("./prog", F_OK), 0);
+    char *argv[] = {"./prog", NULL};
+    prun_opts o = {.cwd = dir};
+    char *out = output_of(argv, &o);
+    ck_assert_str_eq(out, "ran prog\n");
+    free(out);
+
+    expect_error(argv, NULL, -ENOENT, "cannot run './prog': No such file or directory");
+    free(prog);
+    th_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(cwd_with_executable_and_bogus_argv0)
+{
+    char *argv[] = {"somethingyoudonthave", "-c", "pwd -P", NULL};
+    prun_opts o = {.executable = "/bin/sh", .cwd = "/"};
+    char *out = output_of(argv, &o);
+    ck_assert_str_eq(out, "/\n");
+    free(out);
+}
+END_TEST
+
+/* ---- env ---------------------------------------------------------------- */
+
+START_TEST(env_replaces_environment)
+{
+    char *env[] = {"FRUIT=orange", NULL};
+    char *argv[] = {"/usr/bin/env", NULL};
+    prun_opts o = {.env = env};
+    char *out = output_of(argv, &o);
+    ck_assert_str_eq(out, "FRUIT=orange\n");
+    free(out);
+}
+END_TEST
+
+START_TEST(env_empty)
+{
+    char *env[] = {NULL};
+    char *argv[] = {"/usr/bin/env", NULL};
+    prun_opts o = {.env = env};
+    char *out = output_of(argv, &o);
+    ck_assert_str_eq(out, "");
+    free(out);
+}
+END_TEST
+
+START_TEST(env_null_inherits_current)
+{
+    ck_assert_int_eq(setenv("PRUN_TEST_FRUIT", "banana", 1), 0);
+    char *argv[] = {"sh", "-c", "echo $PRUN_TEST_FRUIT", NULL};
+    prun_opts o = {0};
+    char *out = output_of(argv, &o);
+    unsetenv("PRUN_TEST_FRUIT");
+    ck_assert_str_eq(out, "banana\n");
+    free(out);
+}
+END_TEST
+
+/* ---- PATH search -------------------------------------------------------- */
+
+struct path_fixture {
+    char *dir, *env_path, *saved_path;
+};
+
+/* dir/mytool, an executable script, and "PATH=dir" for an env. */
+static struct path_fixture path_fixture(void)
+{
+    struct path_fixture f = {th_mkdtemp(), NULL, NULL};
+    char *tool = path_in(f.dir, "mytool");
+    th_write_file(tool, "#!/bin/sh\necho mytool ran\n", 0755);
+    free(tool);
+    ck_assert_int_ge(asprintf(&f.env_path, "PATH=%s", f.dir), 0);
+    const char *path = getenv("PATH");
+    f.saved_path = path ? strdup(path) : NULL;
+    return f;
+}
+
+static void path_fixture_free(struct path_fixture *f)
+{
+    if (f->saved_path)
+        setenv("PATH", f->saved_path, 1);
+    else
+        unsetenv("PATH");
+    th_rm_rf(f->dir);
+    free(f->dir);
+    free(f->env_path);
+    free(f->saved_path);
+}
+
+START_TEST(path_from_env)
+{
+    struct path_fixture f = path_fixture();
+    char *argv[] = {"mytool", NULL};
+    char *env[] = {f.env_path, NULL};
+    prun_opts o = {.env = env};
+    char *out = output_of(argv, &o);
+    ck_assert_str_eq(out, "mytool ran\n");
+    free(out);
+    /* Not in the caller's PATH. */
+    o = (prun_opts){.stdout_io = PRUN_PIPE};
+    expect_error(argv, &o, -ENOENT, "cannot run 'mytool': No such file or directory");
+    path_fixture_free(&f);
+}
+END_TEST
+
+START_TEST(path_from_caller_without_env)
+{
+    struct path_fixture f = path_fixture();
+    char *path;
+    ck_assert_int_ge(asprintf(&path, "%s:/usr/bin:/bin", f.dir), 0);
+    setenv("PATH", path, 1);
+    char *argv[] = {"mytool", NULL};
+    prun_opts o = {0};
+    char *out = output_of(argv, &o);
+    ck_assert_str_eq(out, "mytool ran\n");
+    free(out);
+    free(path);
+    path_fixture_free(&f);
+}
+END_TEST
+
+/* An env without PATH searches /bin:/usr/bin, not the caller's PATH. */
+START_TEST(path_default_when_env_has_none)
+{
+    struct path_fixture f = path_fixture();
+    setenv("PATH", f.dir, 1);
+    char *env[] = {"FRUIT=x", NULL};
+    prun_opts o = {.env = env};
+    char *env_argv[] = {"env", NULL};
+    char *out = output_of(env_argv, &o);
+    ck_assert_str_eq(out, "FRUIT=x\n");
+    free(out);
+    char *tool_argv[] = {"mytool", NULL};
+    expect_error(tool_argv, &o, -ENOENT, "cannot run 'mytool': No such file or directory");
+    path_fixture_free(&f);
+}
+END_TEST
+
+/* A non-executable "true" early in PATH is skipped for /bin/true; alone it
+ * gives EACCES. */
+START_TEST(path_skips_non_executable)
+{
+    struct path_fixture f = path_fixture();
+    char *fake = path_in(f.dir, "true");
+    th_write_file(fake, "#!/bin/sh\nexit 3\n", 0644);
+    char *path;
+    ck_assert_int_ge(asprintf(&path, "PATH=%s:/usr/bin:/bin", f.dir), 0);
+    char *env[] = {path, NULL};
+    char *argv[] = {"true", NULL};
+    prun_opts o = {.env = env};
+    struct outcome res = run(argv, &o, NULL);
+    ck_assert_int_eq(res.rc, 0);
+
+    env[0] = f.env_path;
+    expect_error(argv, &o, -EACCES, "cannot run 'true': Permission denied");
+    free(path);
+    free(fake);
+    path_fixture_free(&f);
+}
+END_TEST
+
+/* A file without #! is ENOEXEC, searched or not, and never run by sh. */
+START_TEST(path_no_shebang_is_enoexec)
+{
+    struct path_fixture f = path_fixture();
+    char *prog = path_in(f.dir, "noshebang");
+    char *marker = path_in(f.dir, "ran");
+    char *script;
+    ck_assert_int_ge(asprintf(&script, "touch %s\n", marker), 0);
+    th_write_file(prog, script, 0755);
+
+    char *argv[] = {prog, NULL};
+    char *msg = message("cannot run '%s': %s", prog, ENOEXEC);
+    expect_error(argv, NULL, -ENOEXEC, msg);
+    char *env[] = {f.env_path, NULL};
+    prun_opts o = {.env = env};
+    char *bare[] = {"noshebang", NULL};
+    expect_error(bare, &o, -ENOEXEC, "cannot run 'noshebang': Exec format error");
+    ck_assert_int_ne(access(marker, F_OK), 0);
+    free(msg);
+    free(script);
+    free(marker);
+    free(prog);
+    path_fixture_free(&f);
+}
+END_TEST
+
+/* ---- shell mode and executable ------------------------------------------ */
+
+START_TEST(shell_with_arguments)
+{
+    char *argv[] = {"echo \"$0 $1\" $#", "a", "b", NULL};
+    prun_opts o = {.shell = 1};
+    char *out = output_of(argv, &o);
+    ck_assert_str_eq(out, "a b 1\n");
+    free(out);
+}
+END_TEST
+
+START_TEST(shell_command_line)
+{
+    char *argv[] = {"echo $FRUIT | tr a-z A-Z", NULL};
+    char *env[] = {"FRUIT=apple", "PATH=/usr/bin:/bin", NULL};
+    prun_opts o = {.shell = 1, .env = env};
+    char *out = output_of(argv, &o);
+    ck_assert_str_eq(out, "APPLE\n");
+    free(out);
+}
+END_TEST
+
+START_TEST(shell_with_executable)
+{
+    char *argv[] = {"echo $0", NULL};
+    prun_opts o = {.shell = 1, .executable = "/bin/dash"};
+    char *out = output_of(argv, &o);
+    ck_assert_str_eq(out, "/bin/dash\n");
+    free(out);
+}
+END_TEST
+
+START_TEST(executable_argv0_is_only_a_name)
+{
+    char *argv[] = {"fakename", "-c", "echo $0", NULL};
+    prun_opts o = {.executable = "/bin/sh"};
+    char *out = output_of(argv, &o);
+    ck_assert_str_eq(out, "fakename\n");
+    free(out);
+    /* A bare executable is searched in PATH too. */
+    o = (prun_opts){.executable = "sh"};
+    out = output_of(argv, &o);
+    ck_assert_str_eq(out, "fakename\n");
+    free(out);
+}
+END_TEST
+
+START_TEST(executable_bad_with_valid_argv0)
+{
+    char *argv[] = {"true", NULL};
+    prun_opts o = {.executable = "/nonexistent"};
+    expect_error(argv, &o, -ENOENT, "cannot run '/nonexistent': No such file or directory");
+}
+END_TEST
+
+/* ---- close_fds, keep_fds, pass_fds -------------------------------------- */
+
+/* The fds the child lists: dash runs ls in a subshell, so this is the
+ * shell's own table. */
+static char *list_fds_argv[] = {"sh", "-c", "ls /proc/$$/fd", NULL};
+
+/* The numbers in an ls listing, sorted and space-separated. */
+static char *sorted_fds(const char *listing)
+{
+    int fds[256], n = 0;
+    for (const char *s = listing; *s && n < 256;) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s)
+            break;
+        int i = n++;
+        for (; i > 0 && fds[i - 1] > v; i--)
+            fds[i] = fds[i - 1];
+        fds[i] = (int)v;
+        s = end;
+    }
+    char *text = calloc(1, (size_t)n * 12 + 1);
+    for (int i = 0; i < n; i++)
+        sprintf(text + strlen(text), i ? " %d" : "%d", fds[i]);
+    return text;
+}
+
+static char *child_fds(prun_opts *o)
+{
+    char *out = output_of(list_fds_argv, o);
+    char *fds = sorted_fds(out);
+    free(out);
+    return fds;
+}
+
+enum { N_LEAKY = 10 };
+
+/* Fds without FD_CLOEXEC, which exec alone would pass on. */
+static void open_leaky(int fds[N_LEAKY])
+{
+    for (int i = 0; i < N_LEAKY; i++)
+        ck_assert_int_ge(fds[i] = open("/dev/null", O_RDONLY), 0);
+}
+
+static void close_all(const int *fds, int n)
+{
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+}
+
+START_TEST(close_fds_by_default)
+{
+    int leaky[N_LEAKY];
+    open_leaky(leaky);
+    prun_opts o = {0};
+    char *fds = child_fds(&o);
+    ck_assert_str_eq(fds, "0 1 2");
+    free(fds);
+    close_all(leaky, N_LEAKY);
+}
+END_TEST
+
+static int listed(const char *fds, int fd)
+{
+    char needle[16], *padded;
+    snprintf(needle, sizeof needle, " %d ", fd);
+    ck_assert_int_ge(asprintf(&padded, " %s ", fds), 0);
+    int found = strstr(padded, needle) != NULL;
+    free(padded);
+    return found;
+}
+
+/* keep_fds passes the inheritable fds, never a CLOEXEC one nor the
+ * library's own pipe ends. */
+START_TEST(keep_fds_passes_inheritable)
+{
+    int leaky[N_LEAKY];
+    open_leaky(leaky);
+    int sealed = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(sealed, 0);
+    prun_opts o = {.keep_fds = 1, .stdout_io = PRUN_PIPE};
+    prun_proc *p;
+    POPEN_OK(&p, list_fds_argv, &o);
+    char *out = th_read_all(prun_stdout(p), NULL);
+    char *fds = sorted_fds(out);
+    for (int i = 0; i < N_LEAKY; i++)
+        ck_assert_msg(listed(fds, leaky[i]), "fd %d missing from %s", leaky[i], fds);
+    ck_assert_msg(!listed(fds, sealed), "CLOEXEC fd %d in %s", sealed, fds);
+    ck_assert_msg(!listed(fds, prun_stdout(p)), "pipe end %d in %s", prun_stdout(p), fds);
+    free(fds);
+    free(out);
+    prun_free(p);
+    close(sealed);
+    close_all(leaky, N_LEAKY);
+}
+END_TEST
+
+/* A passed fd keeps its number in the child, CLOEXEC or not, while the
+ * caller's flags stay as they were. */
+START_TEST(pass_fds_exactly)
+{
+    int leaky[N_LEAKY];
+    open_leaky(leaky);
+    int sealed = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(sealed, 0);
+    int pass[2] = {sealed, leaky[3]};
+    prun_opts o = {.pass_fds = pass, .n_pass_fds = 2};
+    char *fds = child_fds(&o);
+    char expected[64];
+    snprintf(expected, sizeof expected, "0 1 2 %d %d", pass[1] < pass[0] ? pass[1] : pass[0],
+             pass[1] < pass[0] ? pass[0] : pass[1]);
+    ck_assert_str_eq(fds, expected);
+    ck_assert_int_eq(fcntl(sealed, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+    free(fds);
+    close(sealed);
+    close_all(leaky, N_LEAKY);
+}
+END_TEST
+
+/* A high passed fd with inheritable fds below it, which still close. */
+START_TEST(pass_fds_high)
+{
+    int leaky[N_LEAKY];
+    open_leaky(leaky);
+    ck_assert_int_eq(fcntl(100, F_GETFD), -1);
+    ck_assert_int_eq(dup2(leaky[0], 100), 100);
+    int pass[] = {100};
+    prun_opts o = {.pass_fds = pass, .n_pass_fds = 1};
+    char *fds = child_fds(&o);
+    ck_assert_str_eq(fds, "0 1 2 100");
+    free(fds);
+    close(100);
+    close_all(leaky, N_LEAKY);
+}
+END_TEST
+
+/* A passed fd that is also a redirect source is open at both numbers. */
+START_TEST(pass_fds_also_redirected)
+{
+    int fd = mem_file("", 1);
+    ck_assert_int_ge(fd, 0);
+    int pass[] = {fd};
+    prun_opts o = {.stdout_io = PRUN_FD, .stdout_fd = fd, .pass_fds = pass, .n_pass_fds = 1};
+    struct outcome res = run(list_fds_argv, &o, NULL);
+    ck_assert_int_eq(res.rc, 0);
+    char *text = file_text(fd);
+    char *fds = sorted_fds(text);
+    char expected[32];
+    snprintf(expected, sizeof expected, "0 1 2 %d", fd);
+    ck_assert_str_eq(fds, expected);
+    free(fds);
+    free(text);
+    close(fd);
+}
+END_TEST
+
+/* ---- signals ------------------------------------------------------------ */
+
+struct saved_signals {
+    struct sigaction pipe, xfsz;
+    sigset_t mask;
+};
+
+/* The caller ignores SIGPIPE and SIGXFSZ and blocks SIGTERM, SIGINT and
+ * SIGPIPE, as a careless parent might. */
+static struct saved_signals unfriendly_signals(void)
+{
+    struct saved_signals s;
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigaction(SIGPIPE, &ign, &s.pipe);
+    sigaction(SIGXFSZ, &ign, &s.xfsz);
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &block, &s.mask);
+    return s;
+}
+
+static void restore_signals(const struct saved_signals *s)
+{
+    sigaction(SIGPIPE, &s->pipe, NULL);
+    sigaction(SIGXFSZ, &s->xfsz, NULL);
+    sigprocmask(SIG_SETMASK, &s->mask, NULL);
+}
+
+static char *status_line(const char *status, const char *key)
+{
+    const char *line = strstr(status, key);
+    ck_assert_msg(line != NULL, "no %s in /proc/self/status", key);
+    line += strlen(key);
+    return strndup(line, strcspn(line, "\n"));
+}
+
+/* SigIgn and SigBlk of a child spawned while the caller ignores and
+ * blocks signals, as numbers. */
+static void child_signal_masks(unsigned long long *ign, unsigned long long *blk)
+{
+    struct saved_signals saved = unfriendly_signals();
+    char *argv[] = {"cat", "/proc/self/status", NULL};
+    prun_opts o = {0};
+    char *status = output_of(argv, &o);
+    restore_signals(&saved);
+    char *ign_text = status_line(status, "\nSigIgn:\t"), *blk_text = status_line(status, "\nSigBlk:\t");
+    *ign = strtoull(ign_text, NULL, 16);
+    *blk = strtoull(blk_text, NULL, 16);
+    free(ign_text);
+    free(blk_text);
+    free(status);
+}
+
+/* Bit n-1 stands for signal n. */
+#define SIG_BIT(n) (1ULL << ((n) - 1))
+
+START_TEST(signals_reset_in_child)
+{
+    unsigned long long ign, blk;
+    child_signal_masks(&ign, &blk);
+    /* Signals 32 and 33 (glibc's SIGCANCEL and SIGSETXID) are checked by
+     * the next test. */
+    ck_assert_msg((ign & ~(SIG_BIT(32) | SIG_BIT(33))) == 0, "SigIgn %llx", ign);
+    ck_assert_msg(blk == 0, "SigBlk %llx", blk);
+}
+END_TEST
+
+/* glibc's posix_spawn leaves its internal signals 32 and 33 at SIG_IGN in
+ * the child, and exec keeps them ignored, unless the spawn-sigdefault set
+ * names them too; sigfillset() leaves them out.  The library must fill
+ * the set by hand (memset 0xff) for this to pass. */
+START_TEST(glibc_internal_signals_reset_in_child)
+{
+    unsigned long long ign, blk;
+    child_signal_masks(&ign, &blk);
+    ck_assert_msg(ign == 0, "SigIgn %llx", ign);
+}
+END_TEST
+
+/* yes | head -1, with the caller ignoring SIGPIPE: yes must die of it. */
+START_TEST(sigpipe_kills_child)
+{
+    struct saved_signals saved = unfriendly_signals();
+    char *yes_argv[] = {"yes", NULL}, *head_argv[] = {"head", "-1", NULL};
+    prun_opts yes_o = {.stdout_io = PRUN_PIPE};
+    prun_proc *yes, *head;
+    POPEN_OK(&yes, yes_argv, &yes_o);
+    prun_opts head_o = {.stdin_io = PRUN_FD, .stdin_fd = prun_stdout(yes), .stdout_io = PRUN_PIPE};
+    POPEN_OK(&head, head_argv, &head_o);
+    /* Only head may hold the read end now. */
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(dup3(null, prun_stdout(yes), O_CLOEXEC), 0);
+    close(null);
+    char *out = th_read_all(prun_stdout(head), NULL);
+    int head_rc, yes_rc;
+    ck_assert_int_eq(prun_wait(head, PRUN_FOREVER, &head_rc), 0);
+    ck_assert_int_eq(prun_wait(yes, PRUN_FOREVER, &yes_rc), 0);
+    restore_signals(&saved);
+    ck_assert_str_eq(out, "y\n");
+    ck_assert_int_eq(head_rc, 0);
+    ck_assert_int_eq(yes_rc, -SIGPIPE);
+    free(out);
+    prun_free(head);
+    prun_free(yes);
+}
+END_TEST
+
+/* ---- sessions and process groups ---------------------------------------- */
+
+/* The child's pid, pgid and sid from its /proc/self/stat. */
+static void child_ids(prun_opts *o, pid_t *pid, pid_t *pgid, pid_t *sid, pid_t *handle_pid)
+{
+    char *argv[] = {"cat", "/proc/self/stat", NULL};
+    prun_proc *p;
+    o->stdout_io = PRUN_PIPE;
+    POPEN_OK(&p, argv, o);
+    *handle_pid = prun_pid(p);
+    char *stat = th_read_all(prun_stdout(p), NULL);
+    char *rp = strrchr(stat, ')');
+    ck_assert_ptr_nonnull(rp);
+    int ppid;
+    char state;
+    ck_assert_int_eq(sscanf(stat, "%d", pid), 1);
+    ck_assert_int_eq(sscanf(rp + 1, " %c %d %d %d", &state, &ppid, pgid, sid), 4);
+    free(stat);
+    prun_free(p);
+}
+
+START_TEST(default_keeps_group_and_session)
+{
+    pid_t pid, pgid, sid, handle_pid;
+    prun_opts o = {0};
+    child_ids(&o, &pid, &pgid, &sid, &handle_pid);
+    ck_assert_int_eq(pid, handle_pid);
+    ck_assert_int_eq(pgid, getpgrp());
+    ck_assert_int_eq(sid, getsid(0));
+}
+END_TEST
+
+START_TEST(new_session)
+{
+    pid_t pid, pgid, sid, handle_pid;
+    prun_opts o = {.new_session = 1};
+    child_ids(&o, &pid, &pgid, &sid, &handle_pid);
+    ck_assert_int_eq(pid, handle_pid);
+    ck_assert_int_eq(pgid, pid);
+    ck_assert_int_eq(sid, pid);
+}
+END_TEST
+
+START_TEST(new_pgroup)
+{
+    pid_t pid, pgid, sid, handle_pid;
+    prun_opts o = {.new_pgroup = 1};
+    child_ids(&o, &pid, &pgid, &sid, &handle_pid);
+    ck_assert_int_eq(pid, handle_pid);
+    ck_assert_int_eq(pgid, pid);
+    ck_assert_int_eq(sid, getsid(0));
+}
+END_TEST
+
+/* ---- errors ------------------------------------------------------------- */
+
+static const prun_opts all_pipes = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE,
+                                    .stderr_io = PRUN_PIPE};
+
+START_TEST(error_null_argv)
+{
+    expect_error(NULL, &all_pipes, -EINVAL, NULL);
+    ck_assert_ptr_nonnull(strstr(prun_last_error(), "Invalid argument"));
+}
+END_TEST
+
+START_TEST(error_empty_argv)
+{
+    char *argv[] = {NULL};
+    expect_error(argv, &all_pipes, -EINVAL, NULL);
+    ck_assert_ptr_nonnull(strstr(prun_last_error(), "Invalid argument"));
+}
+END_TEST
+
+START_TEST(error_bad_fd)
+{
+    int closed = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(closed, 0);
+    close(closed);
+    char *argv[] = {"true", NULL};
+    const int bad[] = {-1, closed, 9999};
+    for (int i = 0; i < 3; i++) {
+        prun_opts o = all_pipes;
+        o.stdin_io = PRUN_FD, o.stdin_fd = bad[i];
+        expect_error(argv, &o, -EBADF, NULL);
+        ck_assert_ptr_nonnull(strstr(prun_last_error(), "Bad file descriptor"));
+        o = all_pipes;
+        o.stdout_io = PRUN_FD, o.stdout_fd = bad[i];
+        expect_error(argv, &o, -EBADF, NULL);
+        o = all_pipes;
+        o.stderr_io = PRUN_FD, o.stderr_fd = bad[i];
+        expect_error(argv, &o, -EBADF, NULL);
+        o = all_pipes;
+        o.pass_fds = &bad[i], o.n_pass_fds = 1;
+        expect_error(argv, &o, -EBADF, NULL);
+    }
+}
+END_TEST
+
+START_TEST(error_stdout_for_stdin_or_stdout)
+{
+    char *argv[] = {"true", NULL};
+    prun_opts o = {.stdin_io = PRUN_STDOUT, .stdout_io = PRUN_PIPE};
+    expect_error(argv, &o, -EINVAL, NULL);
+    ck_assert_ptr_nonnull(strstr(prun_last_error(), "Invalid argument"));
+    o = (prun_opts){.stdout_io = PRUN_STDOUT, .stdin_io = PRUN_PIPE};
+    expect_error(argv, &o, -EINVAL, NULL);
+    ck_assert_ptr_nonnull(strstr(prun_last_error(), "Invalid argument"));
+}
+END_TEST
+
+START_TEST(error_missing_program)
+{
+    char *argv[] = {"nosuch", "arg", NULL};
+    expect_error(argv, &all_pipes, -ENOENT, "cannot run 'nosuch': No such file or directory");
+    char *abs[] = {"/opt/nonexistent_binary", NULL};
+    expect_error(abs, &all_pipes, -ENOENT,
+                 "cannot run '/opt/nonexistent_binary': No such file or directory");
+}
+END_TEST
+
+START_TEST(error_not_executable)
+{
+    char *dir = th_mkdtemp();
+    char *script = path_in(dir, "script");
+    th_write_file(script, "#!/bin/sh\nexit 0\n", 0644);
+    char *argv[] = {script, NULL};
+    char *msg = message("cannot run '%s': %s", script, EACCES);
+    expect_error(argv, &all_pipes, -EACCES, msg);
+    free(msg);
+    free(script);
+    th_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(error_directory_as_program)
+{
+    char *dir = th_mkdtemp();
+    char *argv[] = {dir, NULL};
+    char *msg = message("cannot run '%s': %s", dir, EACCES);
+    expect_error(argv, &all_pipes, -EACCES, msg);
+    free(msg);
+    th_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(error_bad_cwd)
+{
+    char *argv[] = {"true", NULL};
+    prun_opts o = all_pipes;
+    o.cwd = "/nope";
+    expect_error(argv, &o, -ENOENT, "cannot change directory to '/nope': No such file or directory");
+}
+END_TEST
+
+START_TEST(error_cwd_is_a_file)
+{
+    char *dir = th_mkdtemp();
+    char *file = path_in(dir, "file");
+    th_write_file(file, "", 0644);
+    char *argv[] = {"true", NULL};
+    prun_opts o = all_pipes;
+    o.cwd = file;
+    char *msg = message("cannot change directory to '%s': %s", file, ENOTDIR);
+    expect_error(argv, &o, -ENOTDIR, msg);
+    free(msg);
+    free(file);
+    th_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* ---- suite -------------------------------------------------------------- */
+
+static Suite *spawn_suite(void)
+{
+    Suite *s = suite_create("spawn");
+    TCase *tc;
+
+    tc = tcase_create("stdin");
+    tcase_add_test(tc, stdin_pipe);
+    tcase_add_test(tc, stdin_devnull);
+    tcase_add_test(tc, stdin_fd_from_offset);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("stdout");
+    tcase_add_test(tc, stdout_pipe);
+    tcase_add_test(tc, stdout_devnull);
+    tcase_add_test(tc, stdout_fd);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("stderr");
+    tcase_add_test(tc, stderr_pipe);
+    tcase_add_test(tc, stderr_devnull);
+    tcase_add_test(tc, stderr_fd);
+    tcase_add_test(tc, stderr_to_stdout_pipe);
+    tcase_add_test(tc, stderr_to_stdout_fd);
+    tcase_add_test(tc, stderr_to_stdout_devnull);
+    tcase_add_test(tc, stderr_to_stdout_inherited);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("std_fds");
+    tcase_add_test(tc, inherit_by_default);
+    tcase_add_test(tc, fd_is_its_own_target);
+    tcase_add_loop_test(tc, std_fds_permuted, 0, 6);
+    tcase_add_test(tc, std_fds_swapped_one_closed);
+    tcase_add_loop_test(tc, std_fds_closed, 1, 8);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("shared_fd");
+    tcase_add_test(tc, one_fd_stdout_and_stderr);
+    tcase_add_test(tc, one_fd_stdin_and_stdout);
+    tcase_add_test(tc, one_fd_stdin_and_stderr);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("cwd");
+    tcase_add_test(tc, cwd_is_used);
+    tcase_add_test(tc, cwd_relative_program);
+    tcase_add_test(tc, cwd_with_executable_and_bogus_argv0);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("env");
+    tcase_add_test(tc, env_replaces_environment);
+    tcase_add_test(tc, env_empty);
+    tcase_add_test(tc, env_null_inherits_current);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("path");
+    tcase_add_test(tc, path_from_env);
+    tcase_add_test(tc, path_from_caller_without_env);
+    tcase_add_test(tc, path_default_when_env_has_none);
+    tcase_add_test(tc, path_skips_non_executable);
+    tcase_add_test(tc, path_no_shebang_is_enoexec);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("shell_executable");
+    tcase_add_test(tc, shell_with_arguments);
+    tcase_add_test(tc, shell_command_line);
+    tcase_add_test(tc, shell_with_executable);
+    tcase_add_test(tc, executable_argv0_is_only_a_name);
+    tcase_add_test(tc, executable_bad_with_valid_argv0);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("fds");
+    tcase_add_test(tc, close_fds_by_default);
+    tcase_add_test(tc, keep_fds_passes_inheritable);
+    tcase_add_test(tc, pass_fds_exactly);
+    tcase_add_test(tc, pass_fds_high);
+    tcase_add_test(tc, pass_fds_also_redirected);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("signals");
+    tcase_add_test(tc, signals_reset_in_child);
+    tcase_add_test(tc, glibc_internal_signals_reset_in_child);
+    tcase_add_test(tc, sigpipe_kills_child);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("session");
+    tcase_add_test(tc, default_keeps_group_and_session);
+    tcase_add_test(tc, new_session);
+    tcase_add_test(tc, new_pgroup);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("errors");
+    tcase_add_test(tc, error_null_argv);
+    tcase_add_test(tc, error_empty_argv);
+    tcase_add_test(tc, error_bad_fd);
+    tcase_add_test(tc, error_stdout_for_stdin_or_stdout);
+    tcase_add_test(tc, error_missing_program);
+    tcase_add_test(tc, error_not_executable);
+    tcase_add_test(tc, error_directory_as_program);
+    tcase_add_test(tc, error_bad_cwd);
+    tcase_add_test(tc, error_cwd_is_a_file);
+    suite_add_tcase(s, tc);
+
+    return s;
+}
 
 int main(void)
 {
-    Suite *s = suite_create("spawn");
-    TCase *tc = tcase_create("placeholder");
-    tcase_add_test(tc, placeholder);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
+    SRunner *sr = srunner_create(spawn_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
