@@ -1,16 +1,755 @@
-/* test_communicate.c - placeholder: the suite is being written. */
-#include <check.h>
-#include <stdlib.h>
+/* test_communicate.c - prun_communicate(): big data both ways, EPIPE and
+ * SIGPIPE, timeouts and resuming, max_output, on_output, EINTR, and the
+ * grace period after the child exits. */
+#include "helpers.h"
+#include "prun.h"
 
-START_TEST(placeholder) { ck_assert_int_eq(1, 1); }
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MiB (1024 * 1024)
+
+/* A prun_buf holds exactly the string s: its length, its bytes, and the
+ * terminating NUL that prun_buf promises (garbage after an empty read
+ * would otherwise make a confusing string comparison). */
+#define ck_assert_buf_eq(b, s)                                                        \
+    do {                                                                              \
+        const prun_buf *b_ = &(b);                                                    \
+        const char *s_ = (s);                                                         \
+        ck_assert_msg(b_->data != NULL, "%s.data is NULL, expected \"%s\"", #b, s_);   \
+        ck_assert_msg(b_->len == strlen(s_), "%s.len is %zu, expected %zu", #b, b_->len, \
+                      strlen(s_));                                                    \
+        ck_assert_msg(memcmp(b_->data, s_, b_->len) == 0, "%s is \"%.*s\", expected \"%s\"", \
+                      #b, (int)(b_->len > 200 ? 200 : b_->len), b_->data, s_);        \
+        ck_assert_msg(b_->data[b_->len] == '\0', "%s.data is not NUL-terminated", #b); \
+    } while (0)
+
+/* --- helpers ------------------------------------------------------------ */
+
+/* A reproducible byte stream that is neither constant nor short-periodic,
+ * so a lost, doubled or reordered chunk cannot compare equal. */
+static void fill_pattern(char *buf, size_t len)
+{
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (size_t i = 0; i < len; i++) {
+        if (i % 8 == 0) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+        }
+        buf[i] = (char)(x >> (8 * (i % 8)));
+    }
+}
+
+static prun_proc *start(char *const argv[], enum prun_io in, enum prun_io out, enum prun_io err)
+{
+    prun_opts o = {.stdin_io = in, .stdout_io = out, .stderr_io = err};
+    prun_proc *p = NULL;
+    int r = prun_popen(&p, argv, &o);
+    ck_assert_msg(r == 0, "popen %s: %s", argv[0], prun_last_error());
+    return p;
+}
+
+static prun_proc *start_sh(const char *cmd, enum prun_io in, enum prun_io out, enum prun_io err)
+{
+    char *argv[] = {"sh", "-c", (char *)cmd, NULL};
+    return start(argv, in, out, err);
+}
+
+/* A pipe the child blocks on (`read x <&FD`) until gate_open(): lets a
+ * test make a communicate time out without sleeping in the child.  The
+ * read end is passed to the child at its own number. */
+struct gate {
+    int fds[2];
+};
+
+static void gate_init(struct gate *g)
+{
+    ck_assert_int_eq(pipe2(g->fds, O_CLOEXEC), 0);
+}
+
+/* Spawns `sh -c CMD` where CMD may use %d (twice at most) for the gate fd. */
+static prun_proc *start_gated(struct gate *g, const char *fmt, enum prun_io in, enum prun_io out,
+                              enum prun_io err)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, fmt, g->fds[0], g->fds[0]);
+    char *argv[] = {"sh", "-c", cmd, NULL};
+    prun_opts o = {.stdin_io = in, .stdout_io = out, .stderr_io = err,
+                   .pass_fds = &g->fds[0], .n_pass_fds = 1};
+    prun_proc *p = NULL;
+    ck_assert_msg(prun_popen(&p, argv, &o) == 0, "popen: %s", prun_last_error());
+    close(g->fds[0]);
+    g->fds[0] = -1;
+    return p;
+}
+
+static void gate_open(struct gate *g)
+{
+    ck_assert_int_eq(write(g->fds[1], "go\n", 3), 3);
+    close(g->fds[1]);
+    g->fds[1] = -1;
+}
+
+static int returncode_of(prun_proc *p)
+{
+    int rc = INT_MIN;
+    ck_assert_int_eq(prun_wait(p, 10000, &rc), 0);
+    return rc;
+}
+
+/* Every len-byte block of buf is `unit` (len of buf a multiple of it). */
+static int repeats(const prun_buf *b, const char *unit)
+{
+    size_t u = strlen(unit);
+    if (b->len % u)
+        return 0;
+    for (size_t i = 0; i < b->len; i += u)
+        if (memcmp(b->data + i, unit, u) != 0)
+            return 0;
+    return 1;
+}
+
+static long maxrss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* --- large data ---------------------------------------------------------- */
+
+START_TEST(cat_100mib_both_ways)
+{
+    size_t len = 100 * (size_t)MiB;
+    char *in = malloc(len);
+    ck_assert_ptr_nonnull(in);
+    fill_pattern(in, len);
+    char *argv[] = {"cat", NULL};
+    prun_proc *p = start(argv, PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
+    prun_buf out, err;
+    ck_assert_int_eq(prun_communicate(p, in, len, PRUN_FOREVER, &out, &err), 0);
+    ck_assert_uint_eq(out.len, len);
+    ck_assert_msg(memcmp(out.data, in, len) == 0, "cat's output differs from its input");
+    ck_assert_int_eq(out.data[len], '\0');
+    ck_assert_uint_eq(err.len, 0);
+    ck_assert_int_eq(returncode_of(p), 0);
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_free(p);
+    free(in);
+}
 END_TEST
+
+START_TEST(stdout_and_stderr_10mib_at_once)
+{
+    prun_proc *p = start_sh("yes out | head -c 10485760 & yes err | head -c 10485760 >&2; wait",
+                            PRUN_INHERIT, PRUN_PIPE, PRUN_PIPE);
+    prun_buf out, err;
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, PRUN_FOREVER, &out, &err), 0);
+    ck_assert_uint_eq(out.len, 10 * MiB);
+    ck_assert_uint_eq(err.len, 10 * MiB);
+    ck_assert_msg(repeats(&out, "out\n"), "stdout is not out\\n repeated");
+    ck_assert_msg(repeats(&err, "err\n"), "stderr is not err\\n repeated");
+    ck_assert_int_eq(returncode_of(p), 0);
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_free(p);
+}
+END_TEST
+
+/* --- EPIPE and SIGPIPE ----------------------------------------------------- */
+
+static void assert_same_mask(const sigset_t *a, const sigset_t *b)
+{
+    for (int s = 1; s < SIGRTMAX; s++)
+        ck_assert_msg(sigismember(a, s) == sigismember(b, s), "signal %d changed in the mask", s);
+}
+
+/* `true` with 50 MiB of input: the writes get EPIPE.  Returns after checking
+ * the call itself; the caller checks the signal state. */
+static void feed_true_50mib(void)
+{
+    size_t len = 50 * (size_t)MiB;
+    char *in = malloc(len);
+    ck_assert_ptr_nonnull(in);
+    fill_pattern(in, len);
+    char *argv[] = {"true", NULL};
+    prun_proc *p = start(argv, PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
+    prun_buf out, err;
+    ck_assert_int_eq(prun_communicate(p, in, len, 20000, &out, &err), 0);
+    ck_assert_buf_eq(out, "");
+    ck_assert_buf_eq(err, "");
+    ck_assert_int_eq(returncode_of(p), 0);
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_free(p);
+    free(in);
+}
+
+START_TEST(child_exits_without_reading)
+{
+    /* SIGUSR2 blocked too, so that "restored" cannot pass as "emptied". */
+    sigset_t usr2, before, after, pending;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    ck_assert_int_eq(sigprocmask(SIG_BLOCK, &usr2, NULL), 0);
+    signal(SIGPIPE, SIG_DFL);
+    sigprocmask(SIG_SETMASK, NULL, &before);
+
+    feed_true_50mib();  /* a SIGPIPE death here fails the test */
+
+    struct sigaction sa;
+    sigaction(SIGPIPE, NULL, &sa);
+    ck_assert_msg(sa.sa_handler == SIG_DFL, "SIGPIPE disposition changed");
+    sigprocmask(SIG_SETMASK, NULL, &after);
+    assert_same_mask(&before, &after);
+    sigpending(&pending);
+    ck_assert_msg(!sigismember(&pending, SIGPIPE), "a SIGPIPE was left pending");
+}
+END_TEST
+
+START_TEST(caller_blocking_sigpipe_sees_none)
+{
+    sigset_t pipe_set, pending, mask;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    ck_assert_int_eq(sigprocmask(SIG_BLOCK, &pipe_set, NULL), 0);
+    feed_true_50mib();
+    sigpending(&pending);
+    ck_assert_msg(!sigismember(&pending, SIGPIPE), "the library's SIGPIPE was left pending");
+    sigprocmask(SIG_SETMASK, NULL, &mask);
+    ck_assert_msg(sigismember(&mask, SIGPIPE), "the caller's block on SIGPIPE was lifted");
+}
+END_TEST
+
+START_TEST(callers_pending_sigpipe_is_left_alone)
+{
+    sigset_t pipe_set, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    ck_assert_int_eq(sigprocmask(SIG_BLOCK, &pipe_set, NULL), 0);
+    raise(SIGPIPE);
+    feed_true_50mib();
+    sigpending(&pending);
+    ck_assert_msg(sigismember(&pending, SIGPIPE), "the caller's own pending SIGPIPE was eaten");
+    struct timespec zero = {0, 0};
+    ck_assert_int_eq(sigtimedwait(&pipe_set, NULL, &zero), SIGPIPE);
+}
+END_TEST
+
+/* The child closes its stdin at once, then writes more than a pipe holds,
+ * so it is still running when the input hits EPIPE. */
+START_TEST(child_closes_stdin_early)
+{
+    size_t len = 10 * (size_t)MiB;
+    char *in = malloc(len);
+    ck_assert_ptr_nonnull(in);
+    fill_pattern(in, len);
+    prun_proc *p = start_sh("exec 0<&-; yes abc | head -c 4000000; echo done",
+                            PRUN_PIPE, PRUN_PIPE, PRUN_INHERIT);
+    prun_buf out, err;
+    ck_assert_int_eq(prun_communicate(p, in, len, 20000, &out, &err), 0);
+    ck_assert_ptr_null(err.data);
+    ck_assert_uint_eq(out.len, 4000000 + 5);
+    ck_assert_str_eq(out.data + 4000000, "done\n");
+    out.len = 4000000;
+    ck_assert(repeats(&out, "abc\n"));
+    ck_assert_int_eq(returncode_of(p), 0);
+    prun_buf_free(&out);
+    prun_free(p);
+    free(in);
+}
+END_TEST
+
+/* --- input rules -------------------------------------------------------- */
+
+START_TEST(bytes_written_before_come_first)
+{
+    char *argv[] = {"cat", NULL};
+    prun_proc *p = start(argv, PRUN_PIPE, PRUN_PIPE, PRUN_INHERIT);
+    ck_assert_int_eq(write(prun_stdin(p), "banana", 6), 6);
+    prun_buf out;
+    ck_assert_int_eq(prun_communicate(p, "split", 5, 10000, &out, NULL), 0);
+    ck_assert_buf_eq(out, "bananasplit");
+    prun_buf_free(&out);
+    prun_free(p);
+}
+END_TEST
+
+START_TEST(input_without_stdin_pipe_is_an_error)
+{
+    prun_proc *p = start_sh("exit 0", PRUN_INHERIT, PRUN_PIPE, PRUN_INHERIT);
+    prun_buf out;
+    ck_assert_int_eq(prun_communicate(p, "x", 1, 10000, &out, NULL), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(prun_last_error(), "stdin"));
+    prun_free(p);
+}
+END_TEST
+
+START_TEST(no_input_closes_stdin)
+{
+    char *argv[] = {"cat", NULL};
+    prun_proc *p = start(argv, PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
+    prun_buf out, err;
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
+    ck_assert_buf_eq(out, "");
+    ck_assert_buf_eq(err, "");
+    ck_assert_int_eq(returncode_of(p), 0);
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_free(p);
+}
+END_TEST
+
+/* --- timeouts and resuming ------------------------------------------------ */
+
+/* CPython's test_communicate_timeout, with a gate instead of `sleep 1`. */
+START_TEST(timeout_then_resume_returns_everything)
+{
+    struct gate g;
+    gate_init(&g);
+    prun_proc *p = start_gated(&g, "echo pineapple >&2; read x <&%d; echo pear >&2; cat",
+                               PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
+    prun_buf out, err;
+    int64_t t0 = th_now_ms();
+    ck_assert_int_eq(prun_communicate(p, "banana", 6, 300, &out, &err), PRUN_ETIMEOUT);
+    ck_assert_int_ge(th_now_ms() - t0, 250);
+    ck_assert_int_eq(prun_poll(p, NULL), 0);  /* a timeout does not kill */
+    gate_open(&g);
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
+    ck_assert_buf_eq(out, "banana");
+    ck_assert_buf_eq(err, "pineapple\npear\n");
+    ck_assert_int_eq(returncode_of(p), 0);
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_free(p);
+}
+END_TEST
+
+/* CPython gh-141473: the resumed call sends the rest of the input, then
+ * closes stdin (else wc waits forever).  The input is bigger than a 1 MiB
+ * pipe so that some of it is certainly left over at the timeout. */
+START_TEST(resume_sends_the_rest_and_closes_stdin)
+{
+    size_t len = 5000000;
+    char *in = malloc(len);
+    ck_assert_ptr_nonnull(in);
+    fill_pattern(in, len);
+    struct gate g;
+    gate_init(&g);
+    prun_proc *p = start_gated(&g, "read x <&%d; wc -c", PRUN_PIPE, PRUN_PIPE, PRUN_INHERIT);
+    prun_buf out;
+    ck_assert_int_eq(prun_communicate(p, in, len, 100, &out, NULL), PRUN_ETIMEOUT);
+    memset(in, 0, len);  /* the caller's buffer may be gone by the next call */
+    free(in);
+    gate_open(&g);
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, NULL), 0);
+    ck_assert_buf_eq(out, "5000000\n");
+    prun_buf_free(&out);
+    prun_free(p);
+}
+END_TEST
+
+/* Gated first half, then the second half read through a series of tiny
+ * timeouts: nothing read before any timeout may be lost or doubled. */
+START_TEST(timeouts_during_heavy_output_lose_nothing)
+{
+    struct gate g;
+    gate_init(&g);
+    prun_proc *p = start_gated(&g,
+                               "yes abcdefg | head -c 8000000; read x <&%d; "
+                               "yes abcdefg | head -c 8000000",
+                               PRUN_INHERIT, PRUN_PIPE, PRUN_INHERIT);
+    prun_buf out;
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 300, &out, NULL), PRUN_ETIMEOUT);
+    gate_open(&g);
+    int r, timeouts = 0;
+    while ((r = prun_communicate(p, NULL, 0, 2, &out, NULL)) == PRUN_ETIMEOUT)
+        timeouts++;
+    ck_assert_int_eq(r, 0);
+    ck_assert_uint_eq(out.len, 16000000);
+    ck_assert(repeats(&out, "abcdefg\n"));
+    ck_assert_int_eq(returncode_of(p), 0);
+    prun_buf_free(&out);
+    prun_free(p);
+}
+END_TEST
+
+START_TEST(communicate_after_completion)
+{
+    prun_proc *p = start_sh("printf hi; exit 3", PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
+    prun_buf out, err;
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
+    ck_assert_buf_eq(out, "hi");
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
+    /* The pipe rule: "" for a stream that was a pipe. */
+    ck_assert_ptr_nonnull(out.data);
+    ck_assert_ptr_nonnull(err.data);
+    ck_assert_buf_eq(out, "");
+    ck_assert_buf_eq(err, "");
+    int rc = INT_MIN;
+    ck_assert_int_eq(prun_poll(p, &rc), 1);
+    ck_assert_int_eq(rc, 3);
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_free(p);
+}
+END_TEST
+
+/* --- what comes back -------------------------------------------------------- */
+
+/* More than two pipes' worth on each stream: a NULL destination must still
+ * be read, or the child blocks forever. */
+START_TEST(null_destinations_are_drained)
+{
+    prun_proc *p = start_sh("yes | head -c 5000000; yes | head -c 5000000 >&2; exit 7",
+                            PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 20000, NULL, NULL), 0);
+    ck_assert_int_eq(returncode_of(p), 7);
+    prun_free(p);
+}
+END_TEST
+
+START_TEST(streams_that_are_not_pipes_are_null)
+{
+    prun_proc *p = start_sh("printf o; printf e >&2", PRUN_DEVNULL, PRUN_DEVNULL, PRUN_PIPE);
+    prun_buf out = {(char *)"junk", 4}, err;
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
+    ck_assert_ptr_null(out.data);
+    ck_assert_uint_eq(out.len, 0);
+    ck_assert_buf_eq(err, "e");
+    prun_buf_free(&err);
+    prun_free(p);
+
+    p = start_sh("exit 47", PRUN_INHERIT, PRUN_INHERIT, PRUN_INHERIT);
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
+    ck_assert_ptr_null(out.data);
+    ck_assert_ptr_null(err.data);
+    ck_assert_int_eq(returncode_of(p), 47);
+    prun_free(p);
+}
+END_TEST
+
+/* --- max_output and on_output ------------------------------------------------ */
+
+START_TEST(max_output_stops_an_endless_stream)
+{
+    size_t max = 1 * MiB;
+    char *argv[] = {"yes", NULL};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .max_output = max};
+    prun_proc *p = NULL;
+    long rss0 = maxrss_kb();
+    int64_t t0 = th_now_ms();
+    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
+    prun_buf out;
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 30000, &out, NULL), PRUN_ETOOBIG);
+    ck_assert_int_lt(th_now_ms() - t0, 10000);
+    ck_assert_uint_eq(out.len, max);
+    ck_assert_int_eq(out.data[max], '\0');
+    ck_assert(repeats(&out, "y\n"));
+    ck_assert_int_eq(returncode_of(p), -9);
+    ck_assert_int_lt(maxrss_kb() - rss0, 64 * 1024);
+    prun_buf_free(&out);
+    prun_free(p);
+}
+END_TEST
+
+/* Exactly max_output bytes is not too big. */
+START_TEST(max_output_exactly_reached_is_fine)
+{
+    prun_opts o = {.stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE, .max_output = 100000};
+    char *argv[] = {"sh", "-c", "yes | head -c 100000; yes | head -c 100000 >&2", NULL};
+    prun_proc *p = NULL;
+    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
+    prun_buf out, err;
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
+    ck_assert_uint_eq(out.len, 100000);
+    ck_assert_uint_eq(err.len, 100000);
+    ck_assert_int_eq(returncode_of(p), 0);
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_free(p);
+}
+END_TEST
+
+static const char LINE32[] = "0123456789abcdefghijklmnopqrstu\n";
+
+struct sink {
+    size_t bytes[3];
+    size_t bad;       /* stdout bytes not where the pattern says */
+    int calls;
+    int stop_after;   /* 0: never stop */
+};
+
+static int sink_output(void *userdata, int stream, const char *data, size_t len)
+{
+    struct sink *s = userdata;
+    ck_assert(stream == 1 || stream == 2);
+    if (stream == 1)
+        for (size_t i = 0; i < len; i++)
+            if (data[i] != LINE32[(s->bytes[1] + i) % 32])
+                s->bad++;
+    s->bytes[stream] += len;
+    s->calls++;
+    return s->stop_after && s->calls >= s->stop_after ? 42 : 0;
+}
+
+START_TEST(on_output_gets_every_byte)
+{
+    size_t len = 50 * (size_t)MiB;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "yes %.31s | head -c %zu; printf EEE >&2", LINE32, len);
+    char *argv[] = {"sh", "-c", cmd, NULL};
+    struct sink s = {0};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE,
+                   .on_output = sink_output, .userdata = &s};
+    prun_proc *p = NULL;
+    long rss0 = maxrss_kb();
+    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
+    prun_buf out, err;
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 30000, &out, &err), 0);
+    ck_assert_uint_eq(s.bytes[1], len);
+    ck_assert_uint_eq(s.bytes[2], 3);
+    ck_assert_uint_eq(s.bad, 0);
+    ck_assert_uint_eq(out.len, 0);
+    ck_assert_uint_eq(err.len, 0);
+    ck_assert_int_lt(maxrss_kb() - rss0, 32 * 1024);  /* streamed, not buffered */
+    ck_assert_int_eq(returncode_of(p), 0);
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_free(p);
+}
+END_TEST
+
+START_TEST(on_output_nonzero_stops_and_kills)
+{
+    char *argv[] = {"yes", NULL};
+    struct sink s = {.stop_after = 3};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .on_output = sink_output, .userdata = &s};
+    prun_proc *p = NULL;
+    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 30000, NULL, NULL), 42);
+    ck_assert_int_eq(s.calls, 3);
+    ck_assert_int_eq(returncode_of(p), -9);
+    prun_free(p);
+}
+END_TEST
+
+/* --- signals and clocks -------------------------------------------------- */
+
+static volatile sig_atomic_t ticks;
+
+static void on_tick(int sig)
+{
+    (void)sig;
+    ticks++;
+}
+
+/* A handler without SA_RESTART firing every millisecond: every read,
+ * write and poll of the loop keeps getting EINTR. */
+START_TEST(eintr_storm_changes_nothing)
+{
+    size_t len = 20 * (size_t)MiB;
+    char *in = malloc(len);
+    ck_assert_ptr_nonnull(in);
+    fill_pattern(in, len);
+    char *argv[] = {"cat", NULL};
+    prun_proc *p = start(argv, PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
+
+    struct sigaction sa = {.sa_handler = on_tick};  /* sa_flags 0: no SA_RESTART */
+    sigemptyset(&sa.sa_mask);
+    ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+    struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1};
+    timer_t timer;
+    ck_assert_int_eq(timer_create(CLOCK_MONOTONIC, &sev, &timer), 0);
+    struct itimerspec every_ms = {{0, 1000000}, {0, 1000000}};
+    ck_assert_int_eq(timer_settime(timer, 0, &every_ms, NULL), 0);
+
+    prun_buf out, err;
+    int r = prun_communicate(p, in, len, 60000, &out, &err);
+    int rc = INT_MIN;
+    int w = prun_wait(p, 10000, &rc);
+
+    timer_delete(timer);
+    signal(SIGUSR1, SIG_DFL);
+    ck_assert_int_eq(r, 0);
+    ck_assert_int_eq(w, 0);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_eq(out.len, len);
+    ck_assert_msg(memcmp(out.data, in, len) == 0, "output differs under EINTR");
+    ck_assert_buf_eq(err, "");
+    ck_assert_int_gt(ticks, 5);
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_free(p);
+    free(in);
+}
+END_TEST
+
+START_TEST(int_max_timeout_does_not_expire)
+{
+    prun_proc *p = start_sh("sleep 0.2; echo ok", PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
+    prun_buf out, err;
+    ck_assert_int_eq(prun_communicate(p, "x", 1, INT_MAX, &out, &err), 0);
+    ck_assert_buf_eq(out, "ok\n");
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_free(p);
+}
+END_TEST
+
+/* --- the grace period ----------------------------------------------------- */
+
+/* The backgrounded sleep keeps stdout open for 100 s; communicate stops
+ * ~grace_ms after sh exits.  new_pgroup lets the test kill the sleep. */
+START_TEST(grandchild_holding_the_pipe)
+{
+    char *argv[] = {"sh", "-c", "sleep 100 & echo started", NULL};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .new_pgroup = 1};
+    prun_proc *p = NULL;
+    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
+    pid_t pgid = prun_pid(p);
+    prun_buf out;
+    int64_t t0 = th_now_ms();
+    int r = prun_communicate(p, NULL, 0, PRUN_FOREVER, &out, NULL);
+    int64_t took = th_now_ms() - t0;
+    killpg(pgid, SIGKILL);
+    ck_assert_int_eq(r, 0);
+    ck_assert_int_lt(took, 3000);
+    ck_assert_buf_eq(out, "started\n");
+    ck_assert_int_eq(returncode_of(p), 0);
+    ck_assert_int_eq(prun_stdout(p), -1);  /* the pipe was given up */
+    prun_buf_free(&out);
+    prun_free(p);
+}
+END_TEST
+
+/* The grace period counts from the last data, not from the exit: gaps of
+ * 0.2 s with grace_ms 800 go on for longer than 800 ms in all. */
+START_TEST(grace_extends_while_data_keeps_coming)
+{
+    char *argv[] = {"sh", "-c",
+                    "(for i in 1 2 3 4 5 6; do sleep 0.2; echo $i; done) & echo started", NULL};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .grace_ms = 800};
+    prun_proc *p = NULL;
+    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
+    prun_buf out;
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 20000, &out, NULL), 0);
+    ck_assert_buf_eq(out, "started\n1\n2\n3\n4\n5\n6\n");
+    prun_buf_free(&out);
+    prun_free(p);
+}
+END_TEST
+
+START_TEST(grace_ms_is_honoured)
+{
+    char *argv[] = {"sh", "-c", "sleep 100 & echo started", NULL};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .new_pgroup = 1, .grace_ms = 600};
+    prun_proc *p = NULL;
+    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
+    pid_t pgid = prun_pid(p);
+    prun_buf out;
+    int64_t t0 = th_now_ms();
+    int r = prun_communicate(p, NULL, 0, PRUN_FOREVER, &out, NULL);
+    int64_t took = th_now_ms() - t0;
+    killpg(pgid, SIGKILL);
+    ck_assert_int_eq(r, 0);
+    ck_assert_int_ge(took, 500);
+    ck_assert_int_lt(took, 5000);
+    ck_assert_buf_eq(out, "started\n");
+    prun_buf_free(&out);
+    prun_free(p);
+}
+END_TEST
+
+/* --- leaks ---------------------------------------------------------------- */
+
+START_TEST(no_fds_or_children_left)
+{
+    int fds = th_count_fds();
+    for (int i = 0; i < 5; i++) {
+        prun_proc *p = start_sh("cat; echo e >&2", PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
+        prun_buf out, err;
+        ck_assert_int_eq(prun_communicate(p, "lime", 4, 10000, &out, &err), 0);
+        ck_assert_buf_eq(out, "lime");
+        ck_assert_int_eq(th_count_fds(), fds + 1);  /* only the pidfd until free */
+        prun_buf_free(&out);
+        prun_buf_free(&err);
+        prun_free(p);
+    }
+    ck_assert_int_eq(th_count_fds(), fds);
+    ck_assert_int_eq(th_count_children(), 0);
+}
+END_TEST
+
+static TCase *tcase(Suite *s, const char *name, int timeout)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, timeout);
+    suite_add_tcase(s, tc);
+    return tc;
+}
 
 int main(void)
 {
     Suite *s = suite_create("communicate");
-    TCase *tc = tcase_create("placeholder");
-    tcase_add_test(tc, placeholder);
-    suite_add_tcase(s, tc);
+    TCase *tc = tcase(s, "large", 120);
+    tcase_add_test(tc, cat_100mib_both_ways);
+    tcase_add_test(tc, stdout_and_stderr_10mib_at_once);
+
+    tc = tcase(s, "epipe", 60);
+    tcase_add_test(tc, child_exits_without_reading);
+    tcase_add_test(tc, caller_blocking_sigpipe_sees_none);
+    tcase_add_test(tc, callers_pending_sigpipe_is_left_alone);
+    tcase_add_test(tc, child_closes_stdin_early);
+
+    tc = tcase(s, "input", 30);
+    tcase_add_test(tc, bytes_written_before_come_first);
+    tcase_add_test(tc, input_without_stdin_pipe_is_an_error);
+    tcase_add_test(tc, no_input_closes_stdin);
+
+    tc = tcase(s, "timeout", 60);
+    tcase_add_test(tc, timeout_then_resume_returns_everything);
+    tcase_add_test(tc, resume_sends_the_rest_and_closes_stdin);
+    tcase_add_test(tc, timeouts_during_heavy_output_lose_nothing);
+    tcase_add_test(tc, communicate_after_completion);
+
+    tc = tcase(s, "results", 30);
+    tcase_add_test(tc, null_destinations_are_drained);
+    tcase_add_test(tc, streams_that_are_not_pipes_are_null);
+
+    tc = tcase(s, "limits", 60);
+    tcase_add_test(tc, max_output_stops_an_endless_stream);
+    tcase_add_test(tc, max_output_exactly_reached_is_fine);
+    tcase_add_test(tc, on_output_gets_every_byte);
+    tcase_add_test(tc, on_output_nonzero_stops_and_kills);
+
+    tc = tcase(s, "signals", 120);
+    tcase_add_test(tc, eintr_storm_changes_nothing);
+    tcase_add_test(tc, int_max_timeout_does_not_expire);
+
+    tc = tcase(s, "grace", 30);
+    tcase_add_test(tc, grandchild_holding_the_pipe);
+    tcase_add_test(tc, grace_extends_while_data_keeps_coming);
+    tcase_add_test(tc, grace_ms_is_honoured);
+
+    tc = tcase(s, "leaks", 30);
+    tcase_add_test(tc, no_fds_or_children_left);
+
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
