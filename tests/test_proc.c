@@ -1,17 +1,601 @@
-/* test_proc.c - placeholder: the suite is being written. */
+/* test_proc.c - process handles: returncodes, poll, wait with timeouts,
+ * signals, rusage, reaping without leaks or zombies, and threads. */
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-START_TEST(placeholder) { ck_assert_int_eq(1, 1); }
+#include "helpers.h"
+#include "prun.h"
+
+/* ---- helpers ---------------------------------------------------------- */
+
+#define POPEN_OK(pp, argv, o)                                                      \
+    do {                                                                           \
+        int r_ = prun_popen((pp), (argv), (o));                                    \
+        ck_assert_msg(r_ == 0, "prun_popen: %d (%s)", r_, prun_last_error());     \
+    } while (0)
+
+/* The handle owns prun_stdin()'s fd and prun_free() closes it, so closing
+ * it here would make prun_free() close a number that may have been reused
+ * by then (by another thread, in the threaded tests).  Instead the pipe
+ * end is atomically replaced by /dev/null: the child sees EOF and the
+ * handle still has an fd of its own to close. */
+static int close_stdin(prun_proc *p)
+{
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null < 0)
+        return -1;
+    int r = dup3(null, prun_stdin(p), O_CLOEXEC);
+    close(null);
+    return r < 0 ? -1 : 0;
+}
+
+static int write_all(int fd, const char *s)
+{
+    for (size_t len = strlen(s); len;) {
+        ssize_t w = write(fd, s, len);
+        if (w <= 0)
+            return -1;
+        s += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Blocks until pid has exited, leaving it a zombie for the library. */
+static void wait_exited_unreaped(pid_t pid)
+{
+    siginfo_t si;
+    ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+}
+
+static int wait_rc(prun_proc *p)
+{
+    int rc = 12345;
+    int r = prun_wait(p, PRUN_FOREVER, &rc);
+    ck_assert_msg(r == 0, "prun_wait: %d (%s)", r, prun_strerror(r));
+    return rc;
+}
+
+static char *sleep_argv[] = {"sleep", "30", NULL};
+
+/* ---- returncodes ------------------------------------------------------ */
+
+enum { BATCH = 16 };
+
+/* Every exit status, BATCH children at a time to keep it quick. */
+START_TEST(exit_statuses_0_to_255)
+{
+    for (int base = 0; base < 256; base += BATCH) {
+        prun_proc *p[BATCH];
+        for (int i = 0; i < BATCH; i++) {
+            char cmd[32];
+            snprintf(cmd, sizeof cmd, "exit %d", base + i);
+            char *argv[] = {"sh", "-c", cmd, NULL};
+            POPEN_OK(&p[i], argv, NULL);
+        }
+        for (int i = 0; i < BATCH; i++) {
+            ck_assert_int_eq(wait_rc(p[i]), base + i);
+            prun_free(p[i]);
+        }
+    }
+}
 END_TEST
+
+static const struct {
+    const char *cmd;
+    int rc;
+} deaths[] = {
+    {"kill -TERM $$", -SIGTERM},
+    {"kill -KILL $$", -SIGKILL},
+    {"ulimit -c 0; kill -ABRT $$", -SIGABRT},  /* no core file */
+};
+
+START_TEST(death_by_signal)
+{
+    char *argv[] = {"sh", "-c", (char *)deaths[_i].cmd, NULL};
+    prun_proc *p;
+    POPEN_OK(&p, argv, NULL);
+    ck_assert_int_eq(wait_rc(p), deaths[_i].rc);
+    prun_free(p);
+}
+END_TEST
+
+/* ---- poll --------------------------------------------------------------- */
+
+START_TEST(poll_before_and_after_exit)
+{
+    char *argv[] = {"sh", "-c", "read x; exit 7", NULL};
+    prun_opts o = {.stdin_io = PRUN_PIPE};
+    prun_proc *p;
+    POPEN_OK(&p, argv, &o);
+    int rc = 12345;
+    ck_assert_int_eq(prun_poll(p, &rc), 0);
+    ck_assert_int_eq(rc, 12345);
+    ck_assert_int_eq(prun_poll(p, NULL), 0);
+    ck_assert_int_eq(write_all(prun_stdin(p), "A\n"), 0);
+    ck_assert_int_eq(wait_rc(p), 7);
+    /* Cached: the child is gone, so a second reap could not say 7. */
+    for (int i = 0; i < 3; i++) {
+        rc = 12345;
+        ck_assert_int_eq(prun_poll(p, &rc), 1);
+        ck_assert_int_eq(rc, 7);
+    }
+    ck_assert_int_eq(wait_rc(p), 7);
+    prun_free(p);
+}
+END_TEST
+
+/* poll alone reaps a child that has exited. */
+START_TEST(poll_reaps_exited_child)
+{
+    char *argv[] = {"sh", "-c", "exit 5", NULL};
+    prun_proc *p;
+    POPEN_OK(&p, argv, NULL);
+    wait_exited_unreaped(prun_pid(p));
+    ck_assert_ptr_null(prun_rusage(p));
+    int rc = 12345;
+    ck_assert_int_eq(prun_poll(p, &rc), 1);
+    ck_assert_int_eq(rc, 5);
+    ck_assert_int_eq(th_count_children(), 0);
+    rc = 12345;
+    ck_assert_int_eq(prun_poll(p, &rc), 1);
+    ck_assert_int_eq(rc, 5);
+    prun_free(p);
+}
+END_TEST
+
+/* ---- wait --------------------------------------------------------------- */
+
+/* Times out after about the timeout and leaves the child running. */
+START_TEST(wait_times_out)
+{
+    prun_proc *p;
+    POPEN_OK(&p, sleep_argv, NULL);
+    int rc = 12345;
+    int64_t start = th_now_ms();
+    ck_assert_int_eq(prun_wait(p, 300, &rc), PRUN_ETIMEOUT);
+    int64_t elapsed = th_now_ms() - start;
+    ck_assert_int_ge(elapsed, 250);
+    ck_assert_int_lt(elapsed, 3000);
+    ck_assert_int_eq(rc, 12345);
+    ck_assert_int_eq(prun_poll(p, NULL), 0);
+    ck_assert_int_eq(prun_kill(p), 0);
+    ck_assert_int_eq(wait_rc(p), -SIGKILL);
+    prun_free(p);
+}
+END_TEST
+
+/* Wakes when the child exits, not at the timeout. */
+START_TEST(wait_returns_promptly)
+{
+    char *argv[] = {"cat", NULL};
+    prun_opts o = {.stdin_io = PRUN_PIPE};
+    prun_proc *p;
+    POPEN_OK(&p, argv, &o);
+    ck_assert_int_eq(close_stdin(p), 0);
+    int64_t start = th_now_ms();
+    int rc = 12345;
+    ck_assert_int_eq(prun_wait(p, 10000, &rc), 0);
+    int64_t elapsed = th_now_ms() - start;
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(elapsed < 1000, "wait took %lld ms", (long long)elapsed);
+    prun_free(p);
+}
+END_TEST
+
+/* The child exits while the caller is already asleep in wait. */
+START_TEST(wait_wakes_on_exit_while_waiting)
+{
+    char *argv[] = {"sleep", "0.2", NULL};
+    prun_proc *p;
+    POPEN_OK(&p, argv, NULL);
+    int64_t start = th_now_ms();
+    int rc = 12345;
+    ck_assert_int_eq(prun_wait(p, 20000, &rc), 0);
+    int64_t elapsed = th_now_ms() - start;
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(elapsed < 3000, "wait took %lld ms", (long long)elapsed);
+    prun_free(p);
+}
+END_TEST
+
+START_TEST(wait_zero_does_not_block)
+{
+    prun_proc *p;
+    POPEN_OK(&p, sleep_argv, NULL);
+    int64_t start = th_now_ms();
+    ck_assert_int_eq(prun_wait(p, 0, NULL), PRUN_ETIMEOUT);
+    ck_assert_int_lt(th_now_ms() - start, 1000);
+    ck_assert_int_eq(prun_kill(p), 0);
+    wait_exited_unreaped(prun_pid(p));
+    /* Exited: wait(0) reaps it at once. */
+    int rc = 12345;
+    ck_assert_int_eq(prun_wait(p, 0, &rc), 0);
+    ck_assert_int_eq(rc, -SIGKILL);
+    prun_free(p);
+}
+END_TEST
+
+/* ---- signals ------------------------------------------------------------ */
+
+static int terminate(prun_proc *p) { return prun_terminate(p); }
+static int kill_it(prun_proc *p) { return prun_kill(p); }
+static int interrupt(prun_proc *p) { return prun_send_signal(p, SIGINT); }
+
+static const struct {
+    int (*send)(prun_proc *p);
+    int rc;
+} senders[] = {{terminate, -SIGTERM}, {kill_it, -SIGKILL}, {interrupt, -SIGINT}};
+
+START_TEST(signal_is_delivered)
+{
+    prun_proc *p;
+    POPEN_OK(&p, sleep_argv, NULL);
+    ck_assert_int_eq(senders[_i].send(p), 0);
+    ck_assert_int_eq(wait_rc(p), senders[_i].rc);
+    prun_free(p);
+}
+END_TEST
+
+START_TEST(signals_after_reap_are_harmless)
+{
+    char *argv[] = {"true", NULL};
+    prun_proc *p;
+    POPEN_OK(&p, argv, NULL);
+    ck_assert_int_eq(wait_rc(p), 0);
+    ck_assert_int_eq(prun_terminate(p), 0);
+    ck_assert_int_eq(prun_kill(p), 0);
+    ck_assert_int_eq(prun_send_signal(p, SIGKILL), 0);
+    int rc = 12345;
+    ck_assert_int_eq(prun_poll(p, &rc), 1);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(wait_rc(p), 0);
+    prun_free(p);
+}
+END_TEST
+
+/* Exited but not reaped yet: the signal is not sent and the status stays
+ * the exit status. */
+START_TEST(signal_to_exited_child_keeps_status)
+{
+    char *argv[] = {"sh", "-c", "exit 4", NULL};
+    prun_proc *p;
+    POPEN_OK(&p, argv, NULL);
+    wait_exited_unreaped(prun_pid(p));
+    ck_assert_int_eq(prun_kill(p), 0);
+    ck_assert_int_eq(wait_rc(p), 4);
+    prun_free(p);
+}
+END_TEST
+
+/* Starts `sleep 30` as the free pid `pid`, by setting the namespace's last
+ * pid just below it (root only).  NULL if not permitted, or if other
+ * processes took the pid each time. */
+static prun_proc *spawn_with_pid(pid_t pid)
+{
+    for (int attempt = 0; attempt < 20; attempt++) {
+        int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+            return NULL;
+        char text[16];
+        int len = snprintf(text, sizeof text, "%d", (int)pid - 1);
+        ssize_t w = write(fd, text, (size_t)len);
+        close(fd);
+        prun_proc *p;
+        if (w != len || prun_popen(&p, sleep_argv, NULL))
+            return NULL;
+        if (prun_pid(p) == pid)
+            return p;
+        prun_kill(p);
+        prun_free(p);
+    }
+    return NULL;
+}
+
+/* Reaped behind the handle's back: the pid is free and may be reused, so
+ * nothing may be sent to it.  Where the test can, it puts a new process
+ * on that pid and checks that it survives. */
+START_TEST(signal_after_external_reap_sends_nothing)
+{
+    char *argv[] = {"sh", "-c", "exit 3", NULL};
+    prun_proc *p;
+    POPEN_OK(&p, argv, NULL);
+    pid_t pid = prun_pid(p);
+    siginfo_t si;
+    ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED), 0);
+    ck_assert_int_eq(si.si_status, 3);
+
+    prun_proc *victim = spawn_with_pid(pid);
+    if (!victim)
+        fprintf(stderr, "note: pid %d not reused, checking the return values only\n", (int)pid);
+    ck_assert_int_eq(prun_send_signal(p, SIGKILL), 0);
+    ck_assert_int_eq(prun_terminate(p), 0);
+    if (victim) {
+        ck_assert_int_eq(prun_poll(victim, NULL), 0);
+        ck_assert_int_eq(prun_kill(victim), 0);
+        ck_assert_int_eq(wait_rc(victim), -SIGKILL);
+        prun_free(victim);
+    }
+    /* The status is unknown: 0, as subprocess says. */
+    ck_assert_int_eq(wait_rc(p), 0);
+    prun_free(p);
+}
+END_TEST
+
+/* With SIGCHLD ignored the kernel reaps children itself; wait must still
+ * return (with 0), not hang or fail.  Runs in a forked helper, which
+ * exits with the number of the failed step. */
+static int wait_with_sigchld_ignored(void)
+{
+    signal(SIGCHLD, SIG_IGN);
+    char *argv[] = {"sh", "-c", "exit 7", NULL};
+    prun_proc *p;
+    if (prun_popen(&p, argv, NULL))
+        return 1;
+    int rc = 12345;
+    if (prun_wait(p, 20000, &rc) != 0)
+        return 2;
+    if (rc != 0)
+        return 3;
+    if (prun_poll(p, &rc) != 1 || rc != 0)
+        return 4;
+    if (prun_kill(p) != 0)
+        return 5;
+    prun_free(p);
+    return 0;
+}
+
+START_TEST(returncode_0_when_sigchld_ignored)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(wait_with_sigchld_ignored());
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "helper status %#x",
+                  (unsigned)status);
+}
+END_TEST
+
+/* ---- rusage ------------------------------------------------------------- */
+
+START_TEST(rusage_after_reaping)
+{
+    char *argv[] = {"cat", NULL};
+    prun_opts o = {.stdin_io = PRUN_PIPE};
+    prun_proc *p;
+    POPEN_OK(&p, argv, &o);
+    ck_assert_ptr_null(prun_rusage(p));
+    ck_assert_int_eq(close_stdin(p), 0);
+    ck_assert_int_eq(wait_rc(p), 0);
+    const struct rusage *ru = prun_rusage(p);
+    ck_assert_ptr_nonnull(ru);
+    ck_assert_int_gt(ru->ru_maxrss, 0);  /* filled in, not just zeroes */
+    prun_free(p);
+}
+END_TEST
+
+/* ---- leaks and zombies -------------------------------------------------- */
+
+START_TEST(thousand_spawns_leave_nothing)
+{
+    int fds = th_count_fds();
+    char *argv[] = {"/bin/true", NULL};
+    const prun_opts pipes = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE};
+    for (int i = 0; i < 1000; i++) {
+        prun_proc *p;
+        POPEN_OK(&p, argv, i % 2 ? &pipes : NULL);
+        ck_assert_int_eq(wait_rc(p), 0);
+        prun_free(p);
+    }
+    ck_assert_int_eq(th_count_fds(), fds);
+    ck_assert_int_eq(th_count_children(), 0);
+}
+END_TEST
+
+/* prun_free closes stdin, and cat exits on that EOF. */
+START_TEST(free_running_child_that_exits_on_eof)
+{
+    int fds = th_count_fds();
+    char *argv[] = {"cat", NULL};
+    prun_opts o = {.stdin_io = PRUN_PIPE};
+    prun_proc *p;
+    POPEN_OK(&p, argv, &o);
+    ck_assert_int_eq(prun_poll(p, NULL), 0);
+    prun_free(p);
+    ck_assert_int_eq(th_count_children(), 0);
+    ck_assert_int_eq(th_count_fds(), fds);
+}
+END_TEST
+
+/* ---- threads ------------------------------------------------------------ */
+
+enum { N_THREADS = 8, N_ROUNDS = 50 };
+
+struct spawner {
+    pthread_t thread;
+    int id;
+    char failure[256]; /* empty while all is well */
+};
+
+/* One round: cat with three pipes and keep_fds.  Had another thread's
+ * child inherited this stdin's write end, cat would never see EOF. */
+static int cat_round(struct spawner *s, int round)
+{
+    char input[64];
+    snprintf(input, sizeof input, "thread %d round %d\n", s->id, round);
+    char *argv[] = {"cat", NULL};
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE,
+                   .keep_fds = 1};
+    prun_proc *p;
+    int r = prun_popen(&p, argv, &o);
+    if (r) {
+        snprintf(s->failure, sizeof s->failure, "popen: %s", prun_last_error());
+        return -1;
+    }
+    if (write_all(prun_stdin(p), input) || close_stdin(p))
+        snprintf(s->failure, sizeof s->failure, "cannot write to cat: %s", strerror(errno));
+    char *out = th_read_all(prun_stdout(p), NULL);
+    char *err = th_read_all(prun_stderr(p), NULL);
+    int rc = 12345;
+    r = prun_wait(p, PRUN_FOREVER, &rc);
+    prun_free(p);
+    if (!s->failure[0] && (r || rc || strcmp(out, input) || strcmp(err, "")))
+        snprintf(s->failure, sizeof s->failure, "round %d: wait %d rc %d out \"%s\" err \"%s\"",
+                 round, r, rc, out, err);
+    free(out);
+    free(err);
+    return s->failure[0] ? -1 : 0;
+}
+
+static void *spawn_rounds(void *arg)
+{
+    struct spawner *s = arg;
+    for (int round = 0; round < N_ROUNDS && cat_round(s, round) == 0; round++)
+        ;
+    return NULL;
+}
+
+START_TEST(threads_spawn_at_once)
+{
+    int fds = th_count_fds();
+    struct spawner s[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++) {
+        s[i] = (struct spawner){.id = i};
+        ck_assert_int_eq(pthread_create(&s[i].thread, NULL, spawn_rounds, &s[i]), 0);
+    }
+    for (int i = 0; i < N_THREADS; i++)
+        pthread_join(s[i].thread, NULL);
+    for (int i = 0; i < N_THREADS; i++)
+        ck_assert_msg(!s[i].failure[0], "thread %d: %s", i, s[i].failure);
+    ck_assert_int_eq(th_count_fds(), fds);
+    ck_assert_int_eq(th_count_children(), 0);
+}
+END_TEST
+
+struct waiter {
+    prun_proc *p;
+    int tid_pipe; /* the waiter writes its tid here before it waits */
+    int result, rc;
+};
+
+static void *wait_forever(void *arg)
+{
+    struct waiter *w = arg;
+    pid_t tid = gettid();
+    if (write(w->tid_pipe, &tid, sizeof tid) != sizeof tid)
+        return NULL;
+    w->result = prun_wait(w->p, PRUN_FOREVER, &w->rc);
+    return NULL;
+}
+
+/* Spins until thread tid sleeps (in its wait), so both threads are
+ * known to be inside prun_wait when the child dies. */
+static int thread_asleep(pid_t tid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+    for (int64_t end = th_now_ms() + 10000; th_now_ms() < end; sched_yield()) {
+        char *stat = th_read_file(path, NULL);
+        char *rp = stat ? strrchr(stat, ')') : NULL;
+        int asleep = rp && rp[1] == ' ' && rp[2] == 'S';
+        free(stat);
+        if (asleep)
+            return 1;
+    }
+    return 0;
+}
+
+START_TEST(two_threads_wait_on_one_handle)
+{
+    prun_proc *p;
+    POPEN_OK(&p, sleep_argv, NULL);
+    int tids[2];
+    ck_assert_int_eq(pipe2(tids, O_CLOEXEC), 0);
+    struct waiter w = {p, tids[1], 12345, 12345};
+    pthread_t thread;
+    ck_assert_int_eq(pthread_create(&thread, NULL, wait_forever, &w), 0);
+    pid_t tid;
+    ck_assert_int_eq(read(tids[0], &tid, sizeof tid), sizeof tid);
+    ck_assert(thread_asleep(tid));
+
+    ck_assert_int_eq(prun_wait(p, 50, NULL), PRUN_ETIMEOUT);
+    ck_assert_int_eq(prun_kill(p), 0);
+    int rc = wait_rc(p);
+    pthread_join(thread, NULL);
+    ck_assert_int_eq(rc, -SIGKILL);
+    ck_assert_int_eq(w.result, 0);
+    ck_assert_int_eq(w.rc, -SIGKILL);
+    close(tids[0]);
+    close(tids[1]);
+    prun_free(p);
+}
+END_TEST
+
+/* ---- suite -------------------------------------------------------------- */
+
+static Suite *proc_suite(void)
+{
+    Suite *s = suite_create("proc");
+    TCase *tc;
+
+    tc = tcase_create("returncode");
+    tcase_add_test(tc, exit_statuses_0_to_255);
+    tcase_add_loop_test(tc, death_by_signal, 0, (int)(sizeof deaths / sizeof deaths[0]));
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("poll");
+    tcase_add_test(tc, poll_before_and_after_exit);
+    tcase_add_test(tc, poll_reaps_exited_child);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("wait");
+    tcase_add_test(tc, wait_times_out);
+    tcase_add_test(tc, wait_returns_promptly);
+    tcase_add_test(tc, wait_wakes_on_exit_while_waiting);
+    tcase_add_test(tc, wait_zero_does_not_block);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("signals");
+    tcase_add_loop_test(tc, signal_is_delivered, 0, (int)(sizeof senders / sizeof senders[0]));
+    tcase_add_test(tc, signals_after_reap_are_harmless);
+    tcase_add_test(tc, signal_to_exited_child_keeps_status);
+    tcase_add_test(tc, signal_after_external_reap_sends_nothing);
+    tcase_add_test(tc, returncode_0_when_sigchld_ignored);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("rusage");
+    tcase_add_test(tc, rusage_after_reaping);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("leaks");
+    tcase_add_test(tc, thousand_spawns_leave_nothing);
+    tcase_add_test(tc, free_running_child_that_exits_on_eof);
+    tcase_set_timeout(tc, 120);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("threads");
+    tcase_add_test(tc, threads_spawn_at_once);
+    tcase_add_test(tc, two_threads_wait_on_one_handle);
+    tcase_set_timeout(tc, 120);
+    suite_add_tcase(s, tc);
+
+    return s;
+}
 
 int main(void)
 {
-    Suite *s = suite_create("proc");
-    TCase *tc = tcase_create("placeholder");
-    tcase_add_test(tc, placeholder);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
+    SRunner *sr = srunner_create(proc_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
