@@ -1,0 +1,622 @@
+/* bench.c - the benchmark's cases, measured for several contenders.
+ *
+ *   prun-bench list                         the case/contender pairs built in
+ *   prun-bench CASE CONTENDER...            measure each, in this order
+ *   prun-bench stamp-exit MS                the wake-up case's child
+ *
+ * Every contender runs in a fresh child process forked from this one, so
+ * no contender inflates another's peak RSS or warms its caches.  For the
+ * spawn cases this process first grows its resident memory to the case's
+ * size (touched pages), and the children inherit it: each child's parent
+ * is then really that big, without paying to touch 2 GiB once more per
+ * contender.  The contender "python" execs $BENCH_PYTHON $PYBENCH CASE,
+ * which measures the same case the same way.  bench/run.sh calls this once
+ * per case and round, rotating the order, and takes the medians.
+ *
+ * A result line: "result CASE CONTENDER t_ms=T key=value...", where T is
+ * the case's time (per call, per transfer or per wake-up; lower is better);
+ * a contender that fails prints "failed CASE CONTENDER" instead.
+ * BENCH_QUICK=1 in the environment shortens the per-process budgets.
+ */
+#include "bench.h"
+
+#include <prun.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define KiB ((size_t)1024)
+#define MiB (1024 * KiB)
+#define GiB (1024 * MiB)
+
+static const struct contender *const contenders[] = {
+    &bench_libprun, &bench_raw, &bench_fork,
+#ifdef BENCH_HAVE_GLIB
+    &bench_glib_spawn_sync, &bench_glib_subprocess,
+#endif
+#ifdef BENCH_HAVE_LIBPIPELINE
+    &bench_libpipeline,
+#endif
+#ifdef BENCH_HAVE_LIBUV
+    &bench_libuv,
+#endif
+};
+#define N_CONTENDERS (sizeof contenders / sizeof contenders[0])
+
+/* Peers configure did not find: listed so the driver can say so. */
+static const char *const missing_peers[] = {
+#ifndef BENCH_HAVE_GLIB
+    "glib (libglib2.0-dev)",
+#endif
+#ifndef BENCH_HAVE_LIBPIPELINE
+    "libpipeline (libpipeline-dev)",
+#endif
+#ifndef BENCH_HAVE_LIBUV
+    "libuv (libuv1-dev)",
+#endif
+    NULL,
+};
+
+/* ---- utilities shared with the contenders ---- */
+
+int bench_fail(const char *what)
+{
+    fprintf(stderr, "prun-bench: %s: %s\n", what, errno ? strerror(errno) : "failed");
+    return -1;
+}
+
+int64_t bench_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int grow_buf_reserve(struct grow_buf *b, size_t want)
+{
+    if (b->cap - b->len >= want)
+        return 0;
+    size_t cap = b->cap ? b->cap : want;
+    while (cap - b->len < want)
+        cap *= 2;
+    char *d = realloc(b->data, cap);
+    if (!d)
+        return -1;
+    b->data = d;
+    b->cap = cap;
+    return 0;
+}
+
+int grow_buf_read(struct grow_buf *b, int fd, size_t chunk)
+{
+    if (grow_buf_reserve(b, chunk))
+        return bench_fail("realloc");
+    ssize_t got;
+    do
+        got = read(fd, b->data + b->len, chunk);
+    while (got < 0 && errno == EINTR);
+    if (got < 0)
+        return bench_fail("read");
+    b->len += (size_t)got;
+    return got > 0;
+}
+
+int grow_buf_append(struct grow_buf *b, const char *data, size_t len)
+{
+    if (grow_buf_reserve(b, len))
+        return bench_fail("realloc");
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    return 0;
+}
+
+/* ---- measuring ---- */
+
+static int quick(void)
+{
+    const char *q = getenv("BENCH_QUICK");
+    return q && *q && strcmp(q, "0") != 0;
+}
+
+/* A field of /proc/self/status in KiB (VmRSS, VmHWM). */
+static long status_kib(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    char line[256];
+    long v = -1;
+    size_t n = strlen(field);
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':') {
+            v = strtol(line + n + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+static double hwm_mib(void)
+{
+    return status_kib("VmHWM") / 1024.0;
+}
+
+static double rss_mib(void)
+{
+    return status_kib("VmRSS") / 1024.0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double ms_since(int64_t t0)
+{
+    return (double)(bench_now_ns() - t0) / 1e6;
+}
+
+/* Grows this process's anonymous resident memory to about `target` bytes
+ * with touched pages (untouched ones would cost a fork nothing). */
+static char *make_resident(size_t target)
+{
+    size_t now = (size_t)status_kib("RssAnon") * KiB;
+    size_t n = target > now ? target - now : 1;
+    char *p = malloc(n);
+    if (!p)
+        return NULL;
+    memset(p, 1, n);
+    __asm__ volatile("" : : "r"(p) : "memory");  /* keep the stores */
+    return p;
+}
+
+/* Runs the command with stdout on /dev/null and waits: the tool cases. */
+static int run_quietly(char *const argv[])
+{
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    int status;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    int r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (r) {
+        errno = r;
+        return bench_fail(argv[0]);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return bench_fail("waitpid");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "prun-bench: %s: status 0x%x\n", argv[0], status);
+        return -1;
+    }
+    return 0;
+}
+
+/* The per-call median of `call(arg)`: one untimed warm-up call (the same
+ * for every contender), then calls until max_calls or the time budget,
+ * but at least min_calls. */
+struct repeat {
+    size_t min_calls, max_calls;
+    double budget_ms;
+};
+
+static int repeat_median(int (*call)(const void *), const void *arg, struct repeat rep,
+                         double *med, size_t *n_out)
+{
+    double *t = malloc(rep.max_calls * sizeof *t);
+    size_t n = 0;
+    int r = -1;
+    if (!t || call(arg))
+        goto out;
+    int64_t start = bench_now_ns();
+    while (n < rep.max_calls && (n < rep.min_calls || ms_since(start) < rep.budget_ms)) {
+        int64_t t0 = bench_now_ns();
+        if (call(arg))
+            goto out;
+        t[n++] = ms_since(t0);
+    }
+    *med = median(t, n);
+    *n_out = n;
+    r = 0;
+out:
+    free(t);
+    return r;
+}
+
+/* ---- the cases ---- */
+
+struct paths {
+    char *head, *cat, *timeout, *sh, *self;
+    const char *tool;  /* the prun tool, from $PRUN_TOOL */
+};
+
+struct spawn_call {
+    const struct contender *c;
+    char *const *argv;
+};
+
+static int call_spawn(const void *arg)
+{
+    const struct spawn_call *s = arg;
+    return s->c->spawn(s->argv);
+}
+
+static int case_spawn(const char *name, const struct contender *c)
+{
+    char *const argv[] = {(char *)"/bin/true", NULL};
+    struct spawn_call call = {c, argv};
+    struct repeat rep = quick() ? (struct repeat){5, 60, 300} : (struct repeat){10, 400, 1500};
+    double med;
+    size_t n;
+    double rss = rss_mib();  /* the parent's, inherited */
+    int r = repeat_median(call_spawn, &call, rep, &med, &n);
+    if (r == 0)
+        printf("result %s %s t_ms=%.4f n=%zu rss_mib=%.0f\n", name, c->name, med, n, rss);
+    return r;
+}
+
+static int all_bytes(const char *data, size_t len, char byte)
+{
+    for (size_t i = 0; i < len; i++)
+        if (data[i] != byte)
+            return 0;
+    return 1;
+}
+
+static int case_capture(const char *name, const struct contender *c, const struct paths *pp)
+{
+    const size_t size = GiB;
+    char *const argv[] = {pp->head, (char *)"-c", (char *)"1073741824", (char *)"/dev/zero", NULL};
+    char *out = NULL;
+    size_t len = 0;
+    int64_t t0 = bench_now_ns();
+    if (c->capture(argv, &out, &len))
+        return -1;
+    double ms = ms_since(t0);
+    double hwm = hwm_mib();
+    /* g_spawn_sync cannot say how long its output is; its exit status was checked. */
+    int ok = len == (size_t)-1 || (len == size && all_bytes(out, len, 0));
+    free(out);
+    if (!ok) {
+        fprintf(stderr, "prun-bench: %s: wrong output (%zu bytes)\n", c->name, len);
+        return -1;
+    }
+    printf("result %s %s t_ms=%.1f mb_s=%.0f hwm_mib=%.0f hwm_ratio=%.3f\n", name, c->name, ms,
+           (double)size / 1e3 / ms, hwm, hwm * (double)MiB / (double)size);
+    return 0;
+}
+
+static int case_roundtrip(const char *name, const struct contender *c, const struct paths *pp)
+{
+    const size_t size = 256 * MiB;
+    char *const argv[] = {pp->cat, NULL};
+    char *in = malloc(size), *out = NULL;
+    size_t len = 0;
+    if (!in)
+        return bench_fail("malloc");
+    for (size_t i = 0; i < size; i++)  /* a 4 KiB pattern, repeated: pybench.py's too */
+        in[i] = (char)(((uint32_t)(i % 4096) * 2654435761u) >> 13);
+    int64_t t0 = bench_now_ns();
+    int r = c->roundtrip(argv, in, size, &out, &len);
+    double ms = ms_since(t0);
+    double hwm = hwm_mib();
+    if (r == 0 && (len != size || memcmp(in, out, size) != 0)) {
+        fprintf(stderr, "prun-bench: %s: output differs from input (%zu bytes)\n", c->name, len);
+        r = -1;
+    }
+    if (r == 0)
+        printf("result %s %s t_ms=%.1f mb_s=%.0f hwm_mib=%.0f\n", name, c->name, ms,
+               (double)size / 1e3 / ms, hwm);
+    free(in);
+    free(out);
+    return r;
+}
+
+struct counter {
+    unsigned long long bytes;
+};
+
+static int count_output(void *userdata, int stream, const char *data, size_t len)
+{
+    (void)stream, (void)data;
+    ((struct counter *)userdata)->bytes += len;
+    return 0;
+}
+
+/* 4 GiB streamed through on_output: peak RSS must stay small. */
+static int case_on_output(const char *name, const struct paths *pp)
+{
+    const unsigned long long size = 4 * (unsigned long long)GiB;
+    char *const argv[] = {pp->head, (char *)"-c", (char *)"4294967296", (char *)"/dev/zero", NULL};
+    struct counter count = {0};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .on_output = count_output, .userdata = &count};
+    prun_result res;
+    int64_t t0 = bench_now_ns();
+    int r = prun_run(argv, &o, &res);
+    double ms = ms_since(t0);
+    prun_result_free(&res);
+    if (r || res.returncode != 0 || count.bytes != size) {
+        fprintf(stderr, "prun-bench: on_output: %s, %llu bytes\n", prun_strerror(r), count.bytes);
+        return -1;
+    }
+    printf("result %s libprun t_ms=%.1f mb_s=%.0f hwm_mib=%.1f\n", name, ms,
+           (double)size / 1e3 / ms, hwm_mib());
+    return 0;
+}
+
+/* 4 GiB offered, max_output 1 MiB: PRUN_ETOOBIG at once, 1 MiB kept. */
+static int case_max_output(const char *name, const struct paths *pp)
+{
+    char *const argv[] = {pp->head, (char *)"-c", (char *)"4294967296", (char *)"/dev/zero", NULL};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .max_output = MiB};
+    prun_result res;
+    int64_t t0 = bench_now_ns();
+    int r = prun_run(argv, &o, &res);
+    double ms = ms_since(t0);
+    int ok = r == PRUN_ETOOBIG && res.out.len == MiB && all_bytes(res.out.data, res.out.len, 0);
+    prun_result_free(&res);
+    if (!ok) {
+        fprintf(stderr, "prun-bench: max_output: got %s\n", prun_strerror(r));
+        return -1;
+    }
+    printf("result %s libprun t_ms=%.2f hwm_mib=%.1f\n", name, ms, hwm_mib());
+    return 0;
+}
+
+/* The wake-up case's child: sleeps, notes CLOCK_MONOTONIC on stdout, exits. */
+static int stamp_exit(const char *ms_arg)
+{
+    long ms = strtol(ms_arg, NULL, 10);
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+    dprintf(1, "%lld\n", (long long)bench_now_ns());
+    _exit(0);
+}
+
+/* Starts the stamp-exit child with stdout on a pipe, waits for it (with a
+ * 10 s timeout for libprun, a plain blocking waitpid for raw), returns the
+ * delay from the child's stamp to the wait's return in *ms. */
+static int wake_once(const char *contender, const struct paths *pp, int life_ms, double *ms)
+{
+    char life[16];
+    snprintf(life, sizeof life, "%d", life_ms);
+    char *const argv[] = {pp->self, (char *)"stamp-exit", life, NULL};
+    prun_opts o = {.stdout_io = PRUN_PIPE};
+    prun_proc *p;
+    int rc, r;
+    int64_t woke;
+    char buf[32] = "";
+    if ((r = prun_popen(&p, argv, &o))) {
+        fprintf(stderr, "prun-bench: %s\n", prun_last_error());
+        return -1;
+    }
+    if (strcmp(contender, "libprun") == 0) {
+        r = prun_wait(p, 10000, &rc);
+        woke = bench_now_ns();
+    } else {
+        int status;
+        r = waitpid(prun_pid(p), &status, 0) < 0 ? -errno : 0;
+        woke = bench_now_ns();
+        rc = r == 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    ssize_t got = r == 0 ? read(prun_stdout(p), buf, sizeof buf - 1) : -1;
+    prun_free(p);  /* after waitpid it finds the child gone: ECHILD, handled */
+    if (r || rc != 0 || got <= 0)
+        return bench_fail("stamp-exit child");
+    *ms = (double)(woke - strtoll(buf, NULL, 10)) / 1e6;
+    return 0;
+}
+
+static int case_wakeup(const char *name, const char *contender, const struct paths *pp)
+{
+    enum { MAX_WAKES = 12 };
+    double lat[MAX_WAKES], worst = 0;
+    size_t n = quick() ? 4 : MAX_WAKES;
+    for (size_t i = 0; i < n; i++) {  /* lifetimes 20, 25, ... ms: the same for everyone */
+        if (wake_once(contender, pp, 20 + 5 * (int)i, &lat[i]))
+            return -1;
+        if (lat[i] > worst)
+            worst = lat[i];
+    }
+    printf("result %s %s t_ms=%.4f max_ms=%.4f n=%zu\n", name, contender, median(lat, n), worst, n);
+    return 0;
+}
+
+static int call_quietly(const void *arg)
+{
+    return run_quietly((char *const *)arg);
+}
+
+static int case_tool(const char *name, const char *contender, const struct paths *pp)
+{
+    char *const prun_true[] = {(char *)pp->tool, (char *)"--timeout", (char *)"5", (char *)"true", NULL};
+    char *const timeout_true[] = {pp->timeout, (char *)"5", (char *)"true", NULL};
+    char *const prun_pipe[] = {(char *)pp->tool, (char *)"yes", (char *)"|", (char *)"head",
+                               (char *)"-c", (char *)"1073741824", NULL};
+    char *const sh_pipe[] = {pp->sh, (char *)"-c", (char *)"yes | head -c 1073741824", NULL};
+    int is_true = strcmp(name, "tool-true") == 0;
+    int is_prun = strcmp(contender, "prun") == 0;
+    char *const *argv = is_true ? (is_prun ? prun_true : timeout_true) : (is_prun ? prun_pipe : sh_pipe);
+    struct repeat rep = is_true ? (quick() ? (struct repeat){5, 60, 300} : (struct repeat){10, 300, 1500})
+                                : (quick() ? (struct repeat){1, 1, 0} : (struct repeat){3, 3, 0});
+    double med;
+    size_t n;
+    if (!argv[0])
+        return bench_fail("PRUN_TOOL is not set");
+    if (repeat_median(call_quietly, argv, rep, &med, &n))
+        return -1;
+    printf("result %s %s t_ms=%.4f n=%zu\n", name, contender, med, n);
+    return 0;
+}
+
+/* ---- the table of cases ---- */
+
+enum kind { SPAWN, CAPTURE, ROUNDTRIP, ON_OUTPUT, MAX_OUTPUT, WAKEUP, TOOL };
+
+static const struct bench_case {
+    const char *name;
+    enum kind kind;
+    const char *extra[2];  /* the contenders that are not struct contenders */
+} cases[] = {
+    {"spawn-16M", SPAWN, {NULL, NULL}},
+    {"spawn-2G", SPAWN, {NULL, NULL}},
+    {"capture-1G", CAPTURE, {NULL, NULL}},
+    {"roundtrip-256M", ROUNDTRIP, {NULL, NULL}},
+    {"bounded-on_output-4G", ON_OUTPUT, {"libprun", NULL}},
+    {"bounded-max_output-1M", MAX_OUTPUT, {"libprun", NULL}},
+    {"wakeup", WAKEUP, {"libprun", "raw"}},
+    {"tool-true", TOOL, {"prun", "timeout"}},
+    {"tool-pipe", TOOL, {"prun", "sh"}},
+};
+#define N_CASES (sizeof cases / sizeof cases[0])
+
+static int offers(const struct contender *c, enum kind k)
+{
+    return (k == SPAWN && c->spawn) || (k == CAPTURE && c->capture) || (k == ROUNDTRIP && c->roundtrip);
+}
+
+static void list(void)
+{
+    for (size_t i = 0; i < N_CASES; i++) {
+        for (size_t j = 0; j < N_CONTENDERS; j++)
+            if (offers(contenders[j], cases[i].kind))
+                printf("%s %s\n", cases[i].name, contenders[j]->name);
+        for (size_t j = 0; j < 2 && cases[i].extra[j]; j++)
+            printf("%s %s\n", cases[i].name, cases[i].extra[j]);
+    }
+    for (size_t i = 0; missing_peers[i]; i++)
+        printf("missing %s\n", missing_peers[i]);
+}
+
+/* The absolute path of a program on $PATH, so that every contender runs
+ * the same file without searching (malloc'd; NULL if not found). */
+static char *which(const char *name)
+{
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/bin:/usr/bin";
+    for (const char *dir = path;; dir++) {
+        const char *end = strchrnul(dir, ':');
+        char *file;
+        if (end > dir && asprintf(&file, "%.*s/%s", (int)(end - dir), dir, name) >= 0) {
+            if (access(file, X_OK) == 0)
+                return file;
+            free(file);
+        }
+        if (!*end)
+            return NULL;
+        dir = end;
+    }
+}
+
+static int run_case(const struct bench_case *bc, const char *contender, const struct paths *pp)
+{
+    const struct contender *c = NULL;
+    for (size_t j = 0; j < N_CONTENDERS; j++)
+        if (strcmp(contenders[j]->name, contender) == 0 && offers(contenders[j], bc->kind))
+            c = contenders[j];
+    int extra = (bc->extra[0] && strcmp(bc->extra[0], contender) == 0) ||
+                (bc->extra[1] && strcmp(bc->extra[1], contender) == 0);
+    if (!c && !extra) {
+        fprintf(stderr, "prun-bench: no contender '%s' in case '%s'\n", contender, bc->name);
+        return -1;
+    }
+    switch (bc->kind) {
+    case SPAWN: return case_spawn(bc->name, c);
+    case CAPTURE: return case_capture(bc->name, c, pp);
+    case ROUNDTRIP: return case_roundtrip(bc->name, c, pp);
+    case ON_OUTPUT: return case_on_output(bc->name, pp);
+    case MAX_OUTPUT: return case_max_output(bc->name, pp);
+    case WAKEUP: return case_wakeup(bc->name, contender, pp);
+    case TOOL: return case_tool(bc->name, contender, pp);
+    }
+    return -1;
+}
+
+/* Runs one contender in a fresh child and waits for it. */
+static int run_forked(const struct bench_case *bc, const char *contender, const struct paths *pp)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        return bench_fail("fork");
+    if (pid == 0) {
+        if (strcmp(contender, "python") == 0) {
+            const char *py = getenv("BENCH_PYTHON"), *script = getenv("PYBENCH");
+            if (py && script)
+                execl(py, py, script, bc->name, pp->self, (char *)NULL);
+            bench_fail("cannot run $BENCH_PYTHON $PYBENCH");
+            _exit(1);
+        }
+        int r = run_case(bc, contender, pp);
+        fflush(stdout);
+        _exit(r == 0 ? 0 : 1);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return bench_fail("waitpid");
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static const struct bench_case *find_case(const char *name)
+{
+    for (size_t i = 0; i < N_CASES; i++)
+        if (strcmp(cases[i].name, name) == 0)
+            return &cases[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "list") == 0) {
+        list();
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "stamp-exit") == 0)
+        return stamp_exit(argv[2]);
+    const struct bench_case *bc = argc >= 3 ? find_case(argv[1]) : NULL;
+    if (!bc) {
+        fprintf(stderr, "usage: prun-bench list | CASE CONTENDER... | stamp-exit MS\n");
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    struct paths pp = {which("head"), which("cat"), which("timeout"), which("sh"),
+                       realpath("/proc/self/exe", NULL), getenv("PRUN_TOOL")};
+    char *ballast = NULL;  /* the spawn cases' resident memory */
+    int setup_failed = 0, failed = 0;
+    if (!pp.head || !pp.cat || !pp.timeout || !pp.sh || !pp.self) {
+        fprintf(stderr, "prun-bench: head, cat, timeout or sh not found on PATH\n");
+        setup_failed = 1;
+    } else if (bc->kind == SPAWN &&
+               !(ballast = make_resident(strcmp(bc->name, "spawn-2G") == 0 ? 2 * GiB : 16 * MiB)))
+        setup_failed = bench_fail("malloc");
+    for (int i = 2; i < argc && !setup_failed; i++)  /* one failure does not stop the others */
+        if (run_forked(bc, argv[i], &pp)) {
+            printf("failed %s %s\n", bc->name, argv[i]);
+            failed = 1;
+        }
+    free(ballast);
+    free(pp.head), free(pp.cat), free(pp.timeout), free(pp.sh), free(pp.self);
+    return setup_failed || failed;
+}

@@ -1,0 +1,162 @@
+/* peer_raw.c - the contenders without a library: what a C programmer
+ * writes by hand, the straightforward way.
+ *
+ * raw:  posix_spawn + waitpid; capture is a read loop (64 KiB reads into a
+ *       doubling buffer, default pipe size); the round trip a poll() loop.
+ * fork: fork + execve + waitpid (spawn only).
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+enum { CHUNK = 64 * 1024 };
+
+static int wait_ok(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return bench_fail("waitpid");
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : bench_fail("child failed");
+}
+
+static int raw_spawn(char *const argv[])
+{
+    pid_t pid;
+    int r = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
+    if (r) {
+        errno = r;
+        return bench_fail("posix_spawn");
+    }
+    return wait_ok(pid);
+}
+
+static int fork_spawn(char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return bench_fail("fork");
+    if (pid == 0) {
+        execve(argv[0], argv, environ);
+        _exit(127);
+    }
+    return wait_ok(pid);
+}
+
+/* Spawns argv with its stdin and/or stdout on the given fds (-1: inherit). */
+static int spawn_with(pid_t *pid, char *const argv[], int in_fd, int out_fd)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (in_fd >= 0)
+        posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+    if (out_fd >= 0)
+        posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+    int r = posix_spawn(pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (r) {
+        errno = r;
+        return bench_fail("posix_spawn");
+    }
+    return 0;
+}
+
+static int raw_capture(char *const argv[], char **out, size_t *len)
+{
+    int p[2];
+    pid_t pid;
+    struct grow_buf b = {0};
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return bench_fail("pipe2");
+    int r = spawn_with(&pid, argv, -1, p[1]);
+    close(p[1]);
+    if (r) {
+        close(p[0]);
+        return r;
+    }
+    while ((r = grow_buf_read(&b, p[0], CHUNK)) > 0)
+        ;
+    close(p[0]);
+    if (wait_ok(pid) || r < 0) {
+        free(b.data);
+        return -1;
+    }
+    *out = b.data;
+    *len = b.len;
+    return 0;
+}
+
+/* Writes what the pipe takes, reads 64 KiB whenever output is there. */
+static int raw_roundtrip(char *const argv[], const char *in, size_t in_len, char **out, size_t *len)
+{
+    int pin[2], pout[2];
+    pid_t pid;
+    struct grow_buf b = {0};
+    size_t off = 0;
+    int r = 0;
+    if (pipe2(pin, O_CLOEXEC) < 0)
+        return bench_fail("pipe2");
+    if (pipe2(pout, O_CLOEXEC) < 0) {
+        close(pin[0]), close(pin[1]);
+        return bench_fail("pipe2");
+    }
+    r = spawn_with(&pid, argv, pin[0], pout[1]);
+    close(pin[0]);
+    close(pout[1]);
+    if (r) {
+        close(pin[1]), close(pout[0]);
+        return r;
+    }
+    fcntl(pin[1], F_SETFL, O_NONBLOCK);
+    int wfd = pin[1], rfd = pout[0];
+    while (r == 0 && (wfd >= 0 || rfd >= 0)) {
+        struct pollfd pfd[2] = {{wfd, POLLOUT, 0}, {rfd, POLLIN, 0}};
+        if (poll(pfd, 2, -1) < 0) {
+            r = errno == EINTR ? 0 : bench_fail("poll");
+            continue;
+        }
+        if (pfd[0].revents) {
+            ssize_t w = write(wfd, in + off, in_len - off);
+            if (w > 0)
+                off += (size_t)w;
+            else if (errno != EAGAIN && errno != EINTR)
+                r = bench_fail("write");
+            if (off == in_len) {
+                close(wfd);
+                wfd = -1;
+            }
+        }
+        if (pfd[1].revents) {
+            int got = grow_buf_read(&b, rfd, CHUNK);
+            if (got < 0)
+                r = -1;
+            else if (got == 0) {
+                close(rfd);
+                rfd = -1;
+            }
+        }
+    }
+    if (wfd >= 0)
+        close(wfd);
+    if (rfd >= 0)
+        close(rfd);
+    if (wait_ok(pid) || r) {
+        free(b.data);
+        return -1;
+    }
+    *out = b.data;
+    *len = b.len;
+    return 0;
+}
+
+const struct contender bench_raw = {"raw", raw_spawn, raw_capture, raw_roundtrip};
+const struct contender bench_fork = {"fork", fork_spawn, NULL, NULL};

@@ -1,0 +1,177 @@
+#!/bin/sh
+# run.sh - the benchmark driver (make bench).
+#
+# Runs every case for every contender, alternately and in the same run:
+# in each round each case runs once per contender, in an order rotated
+# from round to round, each contender in a fresh process (see bench.c).
+# Then it prints the medians over the rounds, the ratio of each
+# contender's time to libprun's (or the prun tool's), and the goals of
+# issue 5, met or missed, as Markdown.
+#
+# Environment:
+#   BENCH_BIN     prun-bench (default: ./prun-bench)
+#   PRUN_TOOL     the prun tool (default: ../prun/prun)
+#   PYBENCH       pybench.py (default: next to this script)
+#   BENCH_QUICK=1 one short round: a smoke test, not a measurement
+#   BENCH_ROUNDS  rounds (default 3, or 1 with BENCH_QUICK)
+#   BENCH_CASES   the cases to run (default: all), e.g. "spawn-16M wakeup"
+#   BENCH_RESULTS keep the raw result lines in this file
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+BENCH_BIN=${BENCH_BIN:-./prun-bench}
+PRUN_TOOL=${PRUN_TOOL:-../prun/prun}
+PYBENCH=${PYBENCH:-$here/pybench.py}
+BENCH_QUICK=${BENCH_QUICK:-0}
+if [ "$BENCH_QUICK" != 0 ]; then rounds=${BENCH_ROUNDS:-1}; else rounds=${BENCH_ROUNDS:-3}; fi
+export BENCH_QUICK PYBENCH
+
+results=${BENCH_RESULTS:-$(mktemp)}
+[ -n "${BENCH_RESULTS:-}" ] || trap 'rm -f "$results"' EXIT
+: >"$results"
+
+note() { echo "- $*"; }
+
+echo "## Machine"
+echo
+note "CPU: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) online"
+note "kernel: $(uname -sr); $(ldd --version 2>&1 | head -1)"
+note "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+note "rounds: $rounds$( [ "$BENCH_QUICK" != 0 ] && echo ' (BENCH_QUICK: short budgets, a smoke test)')"
+echo
+
+echo "## Contenders"
+echo
+pairs=$("$BENCH_BIN" list) || { echo "cannot run $BENCH_BIN" >&2; exit 1; }
+echo "$pairs" | sed -n 's/^missing \(.*\)/- skipped, not found by configure: \1/p'
+
+BENCH_PYTHON=
+if command -v python3 >/dev/null 2>&1; then
+    # The interpreter itself, not a wrapper (pyenv shims are shell scripts).
+    BENCH_PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+    note "python: $("$BENCH_PYTHON" --version 2>&1) ($BENCH_PYTHON)"
+    for c in spawn-16M spawn-2G capture-1G roundtrip-256M wakeup; do
+        pairs="$pairs
+$c python"
+    done
+else
+    note "skipped: python3 is not installed"
+fi
+export BENCH_PYTHON
+
+# The tool's cases need its --timeout and its '|' pipelines.
+tool_ok=1
+if ! "$PRUN_TOOL" --timeout 5 true >/dev/null 2>&1; then
+    note "skipped tool-true: '$PRUN_TOOL --timeout 5 true' does not work (yet)"
+    pairs=$(echo "$pairs" | grep -v '^tool-true ')
+    tool_ok=0
+fi
+if [ "$("$PRUN_TOOL" echo ok '|' tr o O 2>/dev/null)" != Ok ]; then
+    note "skipped tool-pipe: '$PRUN_TOOL echo ok '|' tr o O' does not print Ok (yet)"
+    pairs=$(echo "$pairs" | grep -v '^tool-pipe ')
+    tool_ok=0
+fi
+export PRUN_TOOL
+echo
+
+all_cases=$(echo "$pairs" | awk '$1 != "missing" && !seen[$1]++ {print $1}')
+cases=${BENCH_CASES:-$all_cases}
+
+# The contenders of a case, rotated left by $2 places.
+contenders_of() {
+    echo "$pairs" | awk -v c="$1" -v k="$2" '
+        $1 == c { name[n++] = $2 }
+        END { for (i = 0; i < n; i++) printf "%s ", name[(i + k) % n] }'
+}
+
+start=$(date +%s)
+r=1
+while [ "$r" -le "$rounds" ]; do
+    echo "round $r/$rounds (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+    for c in $cases; do
+        # shellcheck disable=SC2046 # the names are words
+        "$BENCH_BIN" "$c" $(contenders_of "$c" "$((r - 1))") | tee -a "$results" >&2
+    done
+    r=$((r + 1))
+done
+elapsed=$(($(date +%s) - start))
+
+echo "## Results"
+echo
+note "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $elapsed s in all"
+note "time: per call (spawn, tool-true), per transfer (capture, roundtrip, bounded, tool-pipe), per wake-up; medians over the rounds"
+note "x libprun: the contender's time over libprun's (over the prun tool's for tool-*): above 1, libprun is faster"
+echo
+awk -v quick="$BENCH_QUICK" '
+function med(key,    n, i, j, t, v) {
+    n = split(vals[key], v, " ")
+    for (i = 2; i <= n; i++)  # insertion sort: a handful of values
+        for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+    if (n == 0) return ""
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+}
+function fmt(x) { return x == "" ? "" : (x < 10 ? sprintf("%.3f", x) : sprintf("%.1f", x)) }
+$1 == "failed" { failed[$2 " " $3] = 1; if (!(($2 " " $3) in seen)) { seen[$2 " " $3] = 1; order[n_order++] = $2 " " $3 }; next }
+$1 != "result" { next }
+{
+    k = $2 " " $3
+    if (!(k in seen)) { seen[k] = 1; order[n_order++] = k }
+    rounds[k]++
+    for (i = 4; i <= NF; i++) {
+        split($i, kv, "=")
+        vals[k SUBSEP kv[1]] = vals[k SUBSEP kv[1]] " " kv[2]
+    }
+}
+END {
+    print "| case | contender | time (ms) | x libprun | MB/s | peak RSS (MiB) | RSS / bytes | worst (ms) | rounds |"
+    print "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    for (i = 0; i < n_order; i++) {
+        k = order[i]; split(k, ck, " ")
+        ref = (ck[1] ~ /^tool-/ ? "prun" : "libprun")
+        t = med(k SUBSEP "t_ms"); rt = med(ck[1] " " ref SUBSEP "t_ms")
+        ratio = (t != "" && rt != "" && rt > 0) ? sprintf("%.2f", t / rt) : ""
+        note = (k in failed) ? " (FAILED in some round)" : ""
+        printf "| %s | %s%s | %s | %s | %s | %s | %s | %s | %d |\n", ck[1], ck[2], note, fmt(t), ratio,
+            med(k SUBSEP "mb_s"), med(k SUBSEP "hwm_mib"), med(k SUBSEP "hwm_ratio"), fmt(med(k SUBSEP "max_ms")), rounds[k]
+        T[k] = t; R[k] = med(k SUBSEP "hwm_ratio"); H[k] = med(k SUBSEP "hwm_mib")
+    }
+    print ""
+    print "## Goals (issue 5)"
+    print ""
+    goal_ratio("spawn-16M", "raw", "libprun within 1.05x of raw posix_spawn at 16 MiB", "le", 1.05, "libprun/raw")
+    goal_ratio("spawn-2G", "raw", "libprun within 1.05x of raw posix_spawn at 2 GiB", "le", 1.05, "libprun/raw")
+    split("fork glib-spawn_sync libpipeline libuv python", forks, " ")
+    for (i = 1; i <= 5; i++)
+        goal_ratio("spawn-2G", forks[i], "at 2 GiB at least 20x faster than " forks[i], "ge", 20, forks[i] "/libprun", 1)
+    split("glib-spawn_sync glib-GSubprocess libpipeline raw", peers, " ")
+    for (i = 1; i <= 4; i++)
+        goal_ratio("capture-1G", peers[i], "capture: at least 1.2x the throughput of " peers[i], "ge", 1.2, peers[i] "/libprun", 1)
+    goal_ratio("capture-1G", "python", "capture: at least 3x the throughput of python", "ge", 3, "python/libprun", 1)
+    goal_value("capture-1G libprun", R, "capture: peak RSS at most 1.2x the bytes captured", "le", 1.2, "RSS/bytes")
+    goal_ratio("roundtrip-256M", "raw", "round trip: at least as fast as the raw poll loop", "ge", 1.0, "raw/libprun", 1)
+    goal_ratio("roundtrip-256M", "python", "round trip: at least 5x python", "ge", 5, "python/libprun", 1)
+    goal_value("bounded-on_output-4G libprun", H, "4 GiB through on_output: peak RSS under 32 MiB", "lt", 32, "MiB")
+    goal_value("bounded-max_output-1M libprun", T, "max_output 1 MiB of 4 GiB: returns at once (under 100 ms)", "lt", 100, "ms")
+    goal_value("wakeup libprun", T, "wake-up: median under 1 ms", "lt", 1, "ms")
+    goal_ratio("tool-true", "timeout", "prun --timeout 5 true within 1.1x of timeout(1)", "le", 1.1, "prun/timeout")
+    goal_ratio("tool-pipe", "sh", "prun yes | head within 1.1x of sh", "le", 1.1, "prun/sh")
+    if (quick != 0) { print ""; print "(BENCH_QUICK: one short round; do not quote these numbers)" }
+}
+# peer_over_ref: 1 for peer time / reference time, else reference / peer.
+function goal_ratio(c, peer, text, op, bound, label, peer_over_ref,    ref, tp, tr, v) {
+    ref = (c ~ /^tool-/ ? "prun" : "libprun")
+    tp = T[c " " peer]; tr = T[c " " ref]
+    if (tp == "" || tr == "" || tp == 0 || tr == 0) { printf "- %s: not measured\n", text; return }
+    v = peer_over_ref ? tp / tr : tr / tp
+    verdict(text, v, op, bound, label)
+}
+function goal_value(k, A, text, op, bound, label) {
+    if (!(k in A) || A[k] == "") { printf "- %s: not measured\n", text; return }
+    verdict(text, A[k], op, bound, label)
+}
+function verdict(text, v, op, bound, label,    ok) {
+    ok = (op == "le" && v <= bound) || (op == "ge" && v >= bound) || (op == "lt" && v < bound)
+    printf "- **%s**: %s (%s = %.3f)\n", (ok ? "met" : "MISSED"), text, label, v
+}
+' "$results"
