@@ -19,6 +19,9 @@
 
 enum { MIN_READ = 64 * 1024, BIG_PIPE = 1024 * 1024, DEFAULT_GRACE_MS = 100 };
 
+/* What a round of the loop says, besides PRUN_ETIMEOUT and -errno. */
+enum { ROUND_AGAIN = 0, ROUND_DONE = 1, ROUND_STOP = 2 /* reason in loop.stop */ };
+
 void prun__streams_init(struct prun_streams *io, const prun_opts *o)
 {
     memset(io, 0, sizeof *io);
@@ -72,7 +75,7 @@ struct loop {
     int sigpipe_masked;  /* old_mask is to be restored */
     int sigpipe_ours;    /* a SIGPIPE that turns up is ours to consume */
     sigset_t old_mask;
-    int stop;            /* nonzero: stop reading (PRUN_ETOOBIG or on_output's value) */
+    int stop;            /* why reading stopped: PRUN_ETOOBIG, -ENOMEM or on_output's value */
 };
 
 static void close_stdin(struct loop *l)
@@ -165,8 +168,10 @@ static int read_stream(struct loop *l, int s)
     char *dst = l->chunk;
     prun_buf *b = &io->acc[s];
     if (!io->on_output) {
-        if (reserve(b, &io->cap[s], want))
-            return prun__fail(-ENOMEM, "cannot store the child's output");
+        if (reserve(b, &io->cap[s], want)) {
+            l->stop = prun__fail(-ENOMEM, "cannot store the output of '%s'", l->procs[0].name);
+            return ROUND_STOP;
+        }
         want = io->cap[s] - b->len - 1;
         if (io->max_output && want > io->max_output - b->len + 1)
             want = io->max_output - b->len + 1;  /* one byte more tells it overflows */
@@ -182,15 +187,18 @@ static int read_stream(struct loop *l, int s)
     }
     grow_pipe(io, s, got);
     l->quiet_since = prun__now_ns();
-    if (io->on_output)
-        return l->stop = io->on_output(io->userdata, s + 1, dst, (size_t)got);
+    if (io->on_output) {
+        l->stop = io->on_output(io->userdata, s + 1, dst, (size_t)got);
+        return l->stop ? ROUND_STOP : ROUND_AGAIN;
+    }
     b->len += (size_t)got;
     if (io->max_output && b->len > io->max_output) {
         b->len = io->max_output;
-        l->stop = PRUN_ETOOBIG;
+        l->stop = prun__fail(PRUN_ETOOBIG, "the output of '%s' exceeded %zu bytes",
+                             l->procs[0].name, io->max_output);
     }
     b->data[b->len] = '\0';
-    return l->stop;
+    return l->stop ? ROUND_STOP : ROUND_AGAIN;
 }
 
 /* The grace period counts from the exit or the last data, the later. */
@@ -230,8 +238,8 @@ static int poll_timeout(struct loop *l)
     return left < 0 || g < left ? g : left;
 }
 
-/* One round: poll, then write, read and note exits.  1 when the pipes are
- * done, 0 to go on, PRUN_ETIMEOUT, or the reason to stop. */
+/* One round: poll, then write, read and note exits: a ROUND_* value,
+ * PRUN_ETIMEOUT or -errno. */
 static int loop_round(struct loop *l)
 {
     struct prun_streams *io = l->io;
@@ -244,7 +252,7 @@ static int loop_round(struct loop *l)
             what[k++] = i;
         }
     if (k == 0)
-        return 1;
+        return ROUND_DONE;
     for (size_t i = 0; i < l->n; i++)
         if (!l->procs[i].exited && l->procs[i].pidfd >= 0) {
             pfd[k] = (struct pollfd){l->procs[i].pidfd, POLLIN, 0};
@@ -254,13 +262,13 @@ static int loop_round(struct loop *l)
     if (timeout == -2) {  /* grace over: leave the pipes to the grandchildren */
         for (int i = 0; i < 3; i++)
             prun__close(&io->fd[i]);
-        return 1;
+        return ROUND_DONE;
     }
     int r = poll(pfd, k, timeout);
     if (r < 0)
-        return errno == EINTR ? 0 : -errno;
+        return errno == EINTR ? ROUND_AGAIN : -errno;
     if (r == 0)
-        return prun__ms_left(l->deadline) == 0 ? PRUN_ETIMEOUT : 0;
+        return prun__ms_left(l->deadline) == 0 ? PRUN_ETIMEOUT : ROUND_AGAIN;
     for (nfds_t j = 0; j < k; j++) {
         if (!pfd[j].revents)
             continue;
@@ -272,7 +280,7 @@ static int loop_round(struct loop *l)
         } else
             note_exit(l, &l->procs[what[j] - 3]);
     }
-    return 0;
+    return ROUND_AGAIN;
 }
 
 /* Without pidfds the loop cannot see exits; the grace period then starts
@@ -363,9 +371,9 @@ int prun__communicate(struct prun_streams *io, prun_proc *procs, size_t n, pid_t
     do {
         note_exits_without_pidfd(&l);
         r = loop_round(&l);
-    } while (r == 0);
+    } while (r == ROUND_AGAIN);
     unblock_sigpipe(&l);
-    if (r == 1)
+    if (r == ROUND_DONE)
         r = prun__wait_all(procs, n, l.deadline);
     else if (r != PRUN_ETIMEOUT) {
         /* PRUN_ETOOBIG, on_output's value or an error: the child goes. */
@@ -373,6 +381,8 @@ int prun__communicate(struct prun_streams *io, prun_proc *procs, size_t n, pid_t
         for (int i = 0; i < 3; i++)
             prun__close(&io->fd[i]);
         prun__wait_all(procs, n, INT64_MAX);
+        if (r == ROUND_STOP)
+            r = l.stop;
     }
     if (r == PRUN_ETIMEOUT) {
         if (io->fd[0] >= 0)

@@ -171,6 +171,14 @@ int prun_pipeline_stderr(const prun_pipeline *pl)
     return pl ? pl->io.fd[2] : -1;
 }
 
+int prun_pipeline_close_stream(prun_pipeline *pl, int stream)
+{
+    if (!pl || stream < 0 || stream > 2)
+        return -EINVAL;
+    prun__close(&pl->io.fd[stream]);
+    return 0;
+}
+
 int prun_pipeline_poll(prun_pipeline *pl, int *status)
 {
     if (!pl)

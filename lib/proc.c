@@ -261,6 +261,16 @@ int prun_stderr(const prun_proc *p)
     return p ? p->io.fd[2] : -1;
 }
 
+/* The library owns the pipe ends; closing one through here (not close())
+ * keeps it from being closed twice. */
+int prun_close_stream(prun_proc *p, int stream)
+{
+    if (!p || stream < 0 || stream > 2)
+        return -EINVAL;
+    prun__close(&p->io.fd[stream]);
+    return 0;
+}
+
 void prun_free(prun_proc *p)
 {
     if (!p)

@@ -89,6 +89,7 @@ pid_t prun_pid(const prun_proc *p);
 int prun_stdin(const prun_proc *p);  /* the caller's end of a PRUN_PIPE stream, else -1 */
 int prun_stdout(const prun_proc *p);
 int prun_stderr(const prun_proc *p);
+int prun_close_stream(prun_proc *p, int stream); /* 0, 1 or 2: close the caller's end (p.stdin.close()) */
 int prun_poll(prun_proc *p, int *returncode);                 /* 1 exited, 0 running, <0 error */
 int prun_wait(prun_proc *p, int timeout_ms, int *returncode); /* 0, PRUN_ETIMEOUT, <0; -1 waits forever */
 const struct rusage *prun_rusage(const prun_proc *p);         /* NULL until the child is reaped */
@@ -132,6 +133,7 @@ pid_t prun_pipeline_pgid(const prun_pipeline *pl); /* 0 with keep_pgroup */
 int prun_pipeline_stdin(const prun_pipeline *pl);
 int prun_pipeline_stdout(const prun_pipeline *pl);
 int prun_pipeline_stderr(const prun_pipeline *pl);
+int prun_pipeline_close_stream(prun_pipeline *pl, int stream);
 int prun_pipeline_poll(prun_pipeline *pl, int *status);
 int prun_pipeline_wait(prun_pipeline *pl, int timeout_ms, int *status);
 int prun_pipeline_communicate(prun_pipeline *pl, const void *input, size_t input_len,
