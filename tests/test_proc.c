@@ -23,21 +23,6 @@
         ck_assert_msg(r_ == 0, "prun_popen: %d (%s)", r_, prun_last_error());     \
     } while (0)
 
-/* The handle owns prun_stdin()'s fd and prun_free() closes it, so closing
- * it here would make prun_free() close a number that may have been reused
- * by then (by another thread, in the threaded tests).  Instead the pipe
- * end is atomically replaced by /dev/null: the child sees EOF and the
- * handle still has an fd of its own to close. */
-static int close_stdin(prun_proc *p)
-{
-    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (null < 0)
-        return -1;
-    int r = dup3(null, prun_stdin(p), O_CLOEXEC);
-    close(null);
-    return r < 0 ? -1 : 0;
-}
-
 static int write_all(int fd, const char *s)
 {
     for (size_t len = strlen(s); len;) {
@@ -181,7 +166,7 @@ START_TEST(wait_returns_promptly)
     prun_opts o = {.stdin_io = PRUN_PIPE};
     prun_proc *p;
     POPEN_OK(&p, argv, &o);
-    ck_assert_int_eq(close_stdin(p), 0);
+    ck_assert_int_eq(prun_close_stream(p, 0), 0);
     int64_t start = th_now_ms();
     int rc = 12345;
     ck_assert_int_eq(prun_wait(p, 10000, &rc), 0);
@@ -377,7 +362,8 @@ START_TEST(rusage_after_reaping)
     prun_proc *p;
     POPEN_OK(&p, argv, &o);
     ck_assert_ptr_null(prun_rusage(p));
-    ck_assert_int_eq(close_stdin(p), 0);
+    ck_assert_int_eq(prun_close_stream(p, 0), 0);
+    ck_assert_int_eq(prun_stdin(p), -1);
     ck_assert_int_eq(wait_rc(p), 0);
     const struct rusage *ru = prun_rusage(p);
     ck_assert_ptr_nonnull(ru);
@@ -444,7 +430,7 @@ static int cat_round(struct spawner *s, int round)
         snprintf(s->failure, sizeof s->failure, "popen: %s", prun_last_error());
         return -1;
     }
-    if (write_all(prun_stdin(p), input) || close_stdin(p))
+    if (write_all(prun_stdin(p), input) || prun_close_stream(p, 0))
         snprintf(s->failure, sizeof s->failure, "cannot write to cat: %s", strerror(errno));
     char *out = th_read_all(prun_stdout(p), NULL);
     char *err = th_read_all(prun_stderr(p), NULL);

@@ -28,20 +28,6 @@
         ck_assert_msg(r_ == 0, "prun_popen: %d (%s)", r_, prun_last_error());     \
     } while (0)
 
-/* The handle owns prun_stdin()'s fd and prun_free() closes it, so closing
- * it here would make prun_free() close a number that may have been reused
- * by then.  Instead the pipe end is atomically replaced by /dev/null: the
- * child sees EOF and the handle still has an fd of its own to close. */
-static int close_stdin(prun_proc *p)
-{
-    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (null < 0)
-        return -1;
-    int r = dup3(null, prun_stdin(p), O_CLOEXEC);
-    close(null);
-    return r < 0 ? -1 : 0;
-}
-
 static int write_all(int fd, const char *s)
 {
     for (size_t len = strlen(s); len;) {
@@ -75,8 +61,11 @@ static int collect(char *const argv[], const prun_opts *o, const char *input, st
     memset(res, 0, sizeof *res);
     if (r)
         return r;
-    if (prun_stdin(p) >= 0 && ((input && write_all(prun_stdin(p), input)) || close_stdin(p)))
-        r = -EIO;
+    if (prun_stdin(p) >= 0) {
+        if (input && write_all(prun_stdin(p), input))
+            r = -EIO;
+        prun_close_stream(p, 0);
+    }
     if (prun_stdout(p) >= 0)
         res->out = th_read_all(prun_stdout(p), NULL);
     if (prun_stderr(p) >= 0)
@@ -289,7 +278,8 @@ START_TEST(stdout_devnull)
 {
     /* dash applies `>&2` to its own fds before it forks, hence $(...).  A
      * MiB to /dev/null is discarded without blocking. */
-    char *argv[] = {"sh", "-c", "echo $(readlink /proc/$$/fd/1) >&2; head -c 1048576 /dev/zero", NULL};
+    char *argv[] = {"sh", "-c", "echo $(readlink /proc/$$/fd/1) >&2; head -c 1048576 /dev/zero",
+                    NULL};
     prun_opts o = {.stdout_io = PRUN_DEVNULL, .stderr_io = PRUN_PIPE};
     struct outcome res = run(argv, &o, NULL);
     ck_assert_ptr_null(res.out);
@@ -1072,7 +1062,8 @@ static void child_signal_masks(unsigned long long *ign, unsigned long long *blk)
     prun_opts o = {0};
     char *status = output_of(argv, &o);
     restore_signals(&saved);
-    char *ign_text = status_line(status, "\nSigIgn:\t"), *blk_text = status_line(status, "\nSigBlk:\t");
+    char *ign_text = status_line(status, "\nSigIgn:\t");
+    char *blk_text = status_line(status, "\nSigBlk:\t");
     *ign = strtoull(ign_text, NULL, 16);
     *blk = strtoull(blk_text, NULL, 16);
     free(ign_text);
@@ -1117,9 +1108,7 @@ START_TEST(sigpipe_kills_child)
     prun_opts head_o = {.stdin_io = PRUN_FD, .stdin_fd = prun_stdout(yes), .stdout_io = PRUN_PIPE};
     POPEN_OK(&head, head_argv, &head_o);
     /* Only head may hold the read end now. */
-    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    ck_assert_int_ge(dup3(null, prun_stdout(yes), O_CLOEXEC), 0);
-    close(null);
+    ck_assert_int_eq(prun_close_stream(yes, 1), 0);
     char *out = th_read_all(prun_stdout(head), NULL);
     int head_rc, yes_rc;
     ck_assert_int_eq(prun_wait(head, PRUN_FOREVER, &head_rc), 0);
@@ -1287,7 +1276,8 @@ START_TEST(error_bad_cwd)
     char *argv[] = {"true", NULL};
     prun_opts o = all_pipes;
     o.cwd = "/nope";
-    expect_error(argv, &o, -ENOENT, "cannot change directory to '/nope': No such file or directory");
+    expect_error(argv, &o, -ENOENT,
+                 "cannot change directory to '/nope': No such file or directory");
 }
 END_TEST
 
