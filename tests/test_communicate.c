@@ -387,6 +387,68 @@ START_TEST(timeouts_during_heavy_output_lose_nothing)
 }
 END_TEST
 
+/* A child that never stops writing keeps poll() busy: the timeout must
+ * still expire.  max_output only bounds the memory should it not. */
+START_TEST(timeout_while_output_keeps_flowing)
+{
+    char *argv[] = {"sh", "-c", "while :; do echo line; done", NULL};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .max_output = 64 * MiB};
+    prun_proc *p = NULL;
+    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
+    prun_buf out;
+    int64_t t0 = th_now_ms();
+    int r = prun_communicate(p, NULL, 0, 200, &out, NULL);
+    int64_t took = th_now_ms() - t0;
+    prun_kill(p);
+    ck_assert_int_eq(r, PRUN_ETIMEOUT);
+    ck_assert_int_lt(took, 3000);
+    /* The Python idiom: kill, then communicate again for everything. */
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, NULL), 0);
+    ck_assert_uint_gt(out.len, 0);
+    out.len -= out.len % 5;  /* the kill may cut a line */
+    ck_assert(repeats(&out, "line\n"));
+    ck_assert_int_eq(returncode_of(p), -9);
+    prun_buf_free(&out);
+    prun_free(p);
+}
+END_TEST
+
+/* A consumer slower than the producer: the pipe is always ready, so a
+ * loop that only looks at the clock when poll() comes back empty would
+ * never time out.  The callback gives up after 5 s so that such a loop
+ * fails the test instead of hanging it. */
+struct slow_sink {
+    int64_t t0;
+    size_t bytes;
+};
+
+static int slow_output(void *userdata, int stream, const char *data, size_t len)
+{
+    struct slow_sink *s = userdata;
+    (void)stream, (void)data;
+    s->bytes += len;
+    struct timespec ms20 = {0, 20000000};  /* yes refills the pipe meanwhile */
+    nanosleep(&ms20, NULL);
+    return th_now_ms() - s->t0 > 5000 ? 99 : 0;
+}
+
+START_TEST(timeout_with_a_slow_consumer)
+{
+    char *argv[] = {"yes", NULL};
+    struct slow_sink sink = {.t0 = th_now_ms()};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .on_output = slow_output, .userdata = &sink};
+    prun_proc *p = NULL;
+    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
+    int r = prun_communicate(p, NULL, 0, 200, NULL, NULL);
+    int64_t took = th_now_ms() - sink.t0;
+    prun_kill(p);
+    ck_assert_int_eq(r, PRUN_ETIMEOUT);
+    ck_assert_int_lt(took, 3000);
+    ck_assert_uint_gt(sink.bytes, 0);
+    prun_free(p);
+}
+END_TEST
+
 START_TEST(communicate_after_completion)
 {
     prun_proc *p = start_sh("printf hi; exit 3", PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
@@ -559,17 +621,10 @@ static void on_tick(int sig)
     ticks++;
 }
 
-/* A handler without SA_RESTART firing every millisecond: every read,
- * write and poll of the loop keeps getting EINTR. */
-START_TEST(eintr_storm_changes_nothing)
+/* A handler without SA_RESTART fired every millisecond by a timer: every
+ * blocking call of the loop keeps getting EINTR. */
+static timer_t storm_start(void)
 {
-    size_t len = 20 * (size_t)MiB;
-    char *in = malloc(len);
-    ck_assert_ptr_nonnull(in);
-    fill_pattern(in, len);
-    char *argv[] = {"cat", NULL};
-    prun_proc *p = start(argv, PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
-
     struct sigaction sa = {.sa_handler = on_tick};  /* sa_flags 0: no SA_RESTART */
     sigemptyset(&sa.sa_mask);
     ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
@@ -578,25 +633,68 @@ START_TEST(eintr_storm_changes_nothing)
     ck_assert_int_eq(timer_create(CLOCK_MONOTONIC, &sev, &timer), 0);
     struct itimerspec every_ms = {{0, 1000000}, {0, 1000000}};
     ck_assert_int_eq(timer_settime(timer, 0, &every_ms, NULL), 0);
+    return timer;
+}
 
+static void storm_stop(timer_t timer)
+{
+    timer_delete(timer);
+    signal(SIGUSR1, SIG_DFL);
+}
+
+/* The child sleeps first, so the loop spends 0.3 s blocked in poll()
+ * under the storm before the data flows (under it too). */
+START_TEST(eintr_storm_changes_nothing)
+{
+    size_t len = 20 * (size_t)MiB;
+    char *in = malloc(len);
+    ck_assert_ptr_nonnull(in);
+    fill_pattern(in, len);
+    prun_proc *p = start_sh("sleep 0.3; exec cat", PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
+
+    timer_t timer = storm_start();
     prun_buf out, err;
     int r = prun_communicate(p, in, len, 60000, &out, &err);
     int rc = INT_MIN;
     int w = prun_wait(p, 10000, &rc);
+    storm_stop(timer);
 
-    timer_delete(timer);
-    signal(SIGUSR1, SIG_DFL);
     ck_assert_int_eq(r, 0);
     ck_assert_int_eq(w, 0);
     ck_assert_int_eq(rc, 0);
     ck_assert_uint_eq(out.len, len);
     ck_assert_msg(memcmp(out.data, in, len) == 0, "output differs under EINTR");
     ck_assert_buf_eq(err, "");
-    ck_assert_int_gt(ticks, 5);
+    ck_assert_int_gt(ticks, 50);
     prun_buf_free(&out);
     prun_buf_free(&err);
     prun_free(p);
     free(in);
+}
+END_TEST
+
+/* Retrying after EINTR must not restart the timeout: with a signal every
+ * millisecond a restarted 300 ms timeout would never expire. */
+START_TEST(eintr_does_not_stretch_the_deadline)
+{
+    struct gate g;
+    gate_init(&g);
+    prun_proc *p = start_gated(&g, "read x <&%d; echo late", PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
+    timer_t timer = storm_start();
+    prun_buf out, err;
+    int64_t t0 = th_now_ms();
+    int r = prun_communicate(p, NULL, 0, 300, &out, &err);
+    int64_t took = th_now_ms() - t0;
+    storm_stop(timer);
+    gate_open(&g);
+    ck_assert_int_eq(r, PRUN_ETIMEOUT);
+    ck_assert_int_ge(took, 250);
+    ck_assert_int_lt(took, 3000);
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
+    ck_assert_buf_eq(out, "late\n");
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_free(p);
 }
 END_TEST
 
@@ -726,6 +824,8 @@ int main(void)
     tcase_add_test(tc, timeout_then_resume_returns_everything);
     tcase_add_test(tc, resume_sends_the_rest_and_closes_stdin);
     tcase_add_test(tc, timeouts_during_heavy_output_lose_nothing);
+    tcase_add_test(tc, timeout_while_output_keeps_flowing);
+    tcase_add_test(tc, timeout_with_a_slow_consumer);
     tcase_add_test(tc, communicate_after_completion);
 
     tc = tcase(s, "results", 30);
@@ -740,6 +840,7 @@ int main(void)
 
     tc = tcase(s, "signals", 120);
     tcase_add_test(tc, eintr_storm_changes_nothing);
+    tcase_add_test(tc, eintr_does_not_stretch_the_deadline);
     tcase_add_test(tc, int_max_timeout_does_not_expire);
 
     tc = tcase(s, "grace", 30);

@@ -1,16 +1,572 @@
-/* test_pipeline.c - placeholder: the suite is being written. */
-#include <check.h>
-#include <stdlib.h>
+/* test_pipeline.c - prun_pipeline: N stages wired stdout to stdin, in one
+ * process group; status with and without pipefail, per-stage results,
+ * failed starts, timeouts, communicate, stderr routing and signals. */
+#include "helpers.h"
+#include "prun.h"
 
-START_TEST(placeholder) { ck_assert_int_eq(1, 1); }
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+/* A prun_buf holds exactly the string s, NUL-terminated. */
+#define ck_assert_buf_eq(b, s)                                                        \
+    do {                                                                              \
+        const prun_buf *b_ = &(b);                                                    \
+        const char *s_ = (s);                                                         \
+        ck_assert_msg(b_->data != NULL, "%s.data is NULL, expected \"%s\"", #b, s_);   \
+        ck_assert_msg(b_->len == strlen(s_), "%s.len is %zu, expected %zu", #b, b_->len, \
+                      strlen(s_));                                                    \
+        ck_assert_msg(memcmp(b_->data, s_, b_->len) == 0, "%s is \"%.*s\", expected \"%s\"", \
+                      #b, (int)(b_->len > 200 ? 200 : b_->len), b_->data, s_);        \
+        ck_assert_msg(b_->data[b_->len] == '\0', "%s.data is not NUL-terminated", #b); \
+    } while (0)
+
+#define ARGV(...) ((char *[]){__VA_ARGS__, NULL})
+#define SH(cmd) ARGV("sh", "-c", (cmd))
+#define NSTAGES(st) (sizeof(st) / sizeof((st)[0]))
+
+/* --- helpers ------------------------------------------------------------ */
+
+static pid_t pgid_of(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    ssize_t len = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    ck_assert_int_gt(len, 0);
+    buf[len] = '\0';
+    char *rp = strrchr(buf, ')');
+    char state;
+    int ppid, pgid;
+    ck_assert(rp && sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgid) == 3);
+    return (pid_t)pgid;
+}
+
+/* Open fds that are not pidfds (those are the library's, one per stage
+ * where the kernel has them). */
+static int count_non_pidfds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        char path[300], link[64];
+        if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
+            continue;
+        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+        ssize_t len = readlink(path, link, sizeof link - 1);
+        link[len > 0 ? len : 0] = '\0';
+        if (strcmp(link, "anon_inode:[pidfd]") != 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Waits up to ms for a process that is not our child to be gone. */
+static int wait_gone(pid_t pid, int ms)
+{
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0)
+        return errno == ESRCH;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int r = poll(&pfd, 1, ms);
+    close(fd);
+    return r > 0;
+}
+
+static prun_pipeline *start(size_t n, char *const *const stages[], const prun_opts *o)
+{
+    prun_pipeline *pl = NULL;
+    size_t failed = SIZE_MAX;
+    int r = prun_pipeline_start(&pl, n, stages, o, &failed);
+    ck_assert_msg(r == 0, "pipeline start: %s", prun_last_error());
+    ck_assert_ptr_nonnull(pl);
+    return pl;
+}
+
+static prun_stage_info stage(const prun_pipeline *pl, size_t i)
+{
+    prun_stage_info info;
+    ck_assert_int_eq(prun_pipeline_stage(pl, i, &info), 0);
+    return info;
+}
+
+static int count_lines(const prun_buf *b, const char *line)
+{
+    int n = 0;
+    size_t len = strlen(line);
+    for (const char *s = b->data; s && (s = strstr(s, line)); s += len)
+        n++;
+    return n;
+}
+
+/* --- wiring ---------------------------------------------------------------- */
+
+START_TEST(three_stages_run)
+{
+    char *const *const stages[] = {ARGV("printf", "b\\na\\nc\\n"), ARGV("sort"),
+                                   ARGV("head", "-2")};
+    prun_opts o = {.capture_output = 1};
+    prun_result res;
+    ck_assert_int_eq(prun_pipeline_run(NSTAGES(stages), stages, &o, &res), 0);
+    ck_assert_int_eq(res.returncode, 0);
+    ck_assert_buf_eq(res.out, "a\nb\n");
+    ck_assert_buf_eq(res.err, "");
+    prun_result_free(&res);
+}
 END_TEST
+
+START_TEST(three_stages_communicate)
+{
+    char *const *const stages[] = {ARGV("printf", "b\\na\\nc\\n"), ARGV("sort", "-r"),
+                                   ARGV("head", "-2")};
+    prun_opts o = {.stdout_io = PRUN_PIPE};
+    prun_pipeline *pl = start(NSTAGES(stages), stages, &o);
+    ck_assert_uint_eq(prun_pipeline_size(pl), 3);
+    prun_buf out, err;
+    ck_assert_int_eq(prun_pipeline_communicate(pl, NULL, 0, 10000, &out, &err), 0);
+    ck_assert_buf_eq(out, "c\nb\n");
+    ck_assert_ptr_null(err.data);
+    prun_buf_free(&out);
+    prun_pipeline_free(pl);
+}
+END_TEST
+
+/* The caller holds no inner pipe end, so yes gets SIGPIPE once head is
+ * gone (even though the caller ignores SIGPIPE: the stages get SIG_DFL). */
+START_TEST(yes_head_finishes_at_once)
+{
+    signal(SIGPIPE, SIG_IGN);
+    int fds = count_non_pidfds();
+    char *const *const stages[] = {ARGV("yes"), ARGV("head", "-1")};
+    prun_opts o = {.stdout_io = PRUN_PIPE};
+    int64_t t0 = th_now_ms();
+    prun_pipeline *pl = start(NSTAGES(stages), stages, &o);
+    ck_assert_int_eq(count_non_pidfds(), fds + 1);  /* the stdout pipe, nothing inner */
+    prun_buf out;
+    ck_assert_int_eq(prun_pipeline_communicate(pl, NULL, 0, 20000, &out, NULL), 0);
+    ck_assert_int_lt(th_now_ms() - t0, 3000);
+    ck_assert_buf_eq(out, "y\n");
+    int status = INT_MIN;
+    ck_assert_int_eq(prun_pipeline_wait(pl, 10000, &status), 0);
+    ck_assert_int_eq(status, 0);
+    ck_assert_int_eq(stage(pl, 0).returncode, -SIGPIPE);
+    ck_assert_int_eq(stage(pl, 1).returncode, 0);
+    ck_assert_int_eq(prun_pipeline_status(pl, 0), 0);
+    ck_assert_int_eq(prun_pipeline_status(pl, 1), -SIGPIPE);
+    prun_buf_free(&out);
+    prun_pipeline_free(pl);
+    signal(SIGPIPE, SIG_DFL);
+}
+END_TEST
+
+START_TEST(communicate_with_input)
+{
+    char *const *const stages[] = {ARGV("cat"), ARGV("tr", "a-z", "A-Z")};
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE};
+    prun_pipeline *pl = start(NSTAGES(stages), stages, &o);
+    prun_buf out, err;
+    ck_assert_int_eq(prun_pipeline_communicate(pl, "hello pipeline", 14, 10000, &out, &err), 0);
+    ck_assert_buf_eq(out, "HELLO PIPELINE");
+    ck_assert_buf_eq(err, "");
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_pipeline_free(pl);
+}
+END_TEST
+
+START_TEST(communicate_big_data)
+{
+    size_t len = 16 * 1024 * 1024;
+    char *in = malloc(len);
+    ck_assert_ptr_nonnull(in);
+    for (size_t i = 0; i < len; i++)
+        in[i] = (char)(i * 131 + i / 65521);
+    char *const *const stages[] = {ARGV("cat"), ARGV("cat"), ARGV("cat")};
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE};
+    prun_pipeline *pl = start(NSTAGES(stages), stages, &o);
+    prun_buf out;
+    ck_assert_int_eq(prun_pipeline_communicate(pl, in, len, 60000, &out, NULL), 0);
+    ck_assert_uint_eq(out.len, len);
+    ck_assert(memcmp(out.data, in, len) == 0);
+    prun_buf_free(&out);
+    prun_pipeline_free(pl);
+    free(in);
+}
+END_TEST
+
+START_TEST(stderr_of_every_stage_in_one_pipe)
+{
+    char *const *const stages[] = {SH("echo e1 >&2; echo x"), SH("cat >/dev/null; echo e2 >&2"),
+                                   SH("echo e3 >&2; echo last")};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE};
+    prun_pipeline *pl = start(NSTAGES(stages), stages, &o);
+    prun_buf out, err;
+    ck_assert_int_eq(prun_pipeline_communicate(pl, NULL, 0, 10000, &out, &err), 0);
+    ck_assert_buf_eq(out, "last\n");
+    ck_assert_uint_eq(err.len, 9);
+    ck_assert_int_eq(count_lines(&err, "e1\n"), 1);
+    ck_assert_int_eq(count_lines(&err, "e2\n"), 1);
+    ck_assert_int_eq(count_lines(&err, "e3\n"), 1);
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_pipeline_free(pl);
+}
+END_TEST
+
+/* PRUN_STDOUT is 2>&1 per stage: stage 0's stderr goes into the pipe to
+ * stage 1 (and is translated by tr), stage 1's to the final stdout. */
+START_TEST(stderr_to_stdout_merges_per_stage)
+{
+    char *const *const stages[] = {SH("echo a1; echo a2 >&2"), SH("tr a b; echo c >&2")};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .stderr_io = PRUN_STDOUT};
+    prun_pipeline *pl = start(NSTAGES(stages), stages, &o);
+    prun_buf out, err;
+    ck_assert_int_eq(prun_pipeline_communicate(pl, NULL, 0, 10000, &out, &err), 0);
+    ck_assert_buf_eq(out, "b1\nb2\nc\n");
+    ck_assert_ptr_null(err.data);
+    prun_buf_free(&out);
+    prun_pipeline_free(pl);
+}
+END_TEST
+
+/* --- status ------------------------------------------------------------------- */
+
+static char *const *const exits_3_5_0[] = {SH("exit 3"), SH("exit 5"), ARGV("true")};
+
+START_TEST(pipefail_via_status)
+{
+    prun_pipeline *pl = start(3, exits_3_5_0, NULL);
+    int status = INT_MIN;
+    ck_assert_int_eq(prun_pipeline_wait(pl, 10000, &status), 0);
+    ck_assert_int_eq(status, 0);
+    ck_assert_int_eq(prun_pipeline_status(pl, 0), 0);
+    ck_assert_int_eq(prun_pipeline_status(pl, 1), 5);
+    ck_assert_int_eq(stage(pl, 0).returncode, 3);
+    ck_assert_int_eq(stage(pl, 1).returncode, 5);
+    ck_assert_int_eq(stage(pl, 2).returncode, 0);
+    prun_pipeline_free(pl);
+
+    prun_opts o = {.pipefail = 1};
+    pl = start(3, exits_3_5_0, &o);
+    ck_assert_int_eq(prun_pipeline_wait(pl, 10000, &status), 0);
+    ck_assert_int_eq(status, 5);
+    prun_pipeline_free(pl);
+}
+END_TEST
+
+START_TEST(pipefail_via_run)
+{
+    prun_result res;
+    ck_assert_int_eq(prun_pipeline_run(3, exits_3_5_0, NULL, &res), 0);
+    ck_assert_int_eq(res.returncode, 0);
+    prun_result_free(&res);
+
+    prun_opts o = {.pipefail = 1};
+    ck_assert_int_eq(prun_pipeline_run(3, exits_3_5_0, &o, &res), 0);
+    ck_assert_int_eq(res.returncode, 5);
+    prun_result_free(&res);
+
+    o.check = 1;
+    ck_assert_int_eq(prun_pipeline_run(3, exits_3_5_0, &o, &res), PRUN_ECHECK);
+    ck_assert_int_eq(res.returncode, 5);
+    prun_result_free(&res);
+
+    char *const *const all_ok[] = {ARGV("true"), ARGV("true")};
+    ck_assert_int_eq(prun_pipeline_run(2, all_ok, &o, &res), 0);
+    ck_assert_int_eq(res.returncode, 0);
+    prun_result_free(&res);
+}
+END_TEST
+
+START_TEST(per_stage_results_and_rusage)
+{
+    char *const *const stages[] = {
+        SH("i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; echo $i"),
+        SH("cat >/dev/null; exit 4"),
+    };
+    prun_pipeline *pl = start(NSTAGES(stages), stages, NULL);
+    prun_stage_info before = stage(pl, 0);
+    ck_assert_int_gt(before.pid, 0);
+    ck_assert_int_eq(before.exited, 0);
+    int status;
+    ck_assert_int_eq(prun_pipeline_wait(pl, 30000, &status), 0);
+    ck_assert_int_eq(status, 4);
+
+    prun_stage_info busy = stage(pl, 0), last = stage(pl, 1);
+    ck_assert_int_eq(busy.pid, before.pid);
+    ck_assert_int_eq(busy.exited, 1);
+    ck_assert_int_eq(busy.returncode, 0);
+    ck_assert_int_eq(busy.core_dumped, 0);
+    long utime_us = busy.rusage.ru_utime.tv_sec * 1000000L + busy.rusage.ru_utime.tv_usec;
+    ck_assert_int_gt(utime_us, 0);
+    ck_assert_int_gt(busy.rusage.ru_maxrss, 0);
+    ck_assert_int_eq(last.exited, 1);
+    ck_assert_int_eq(last.returncode, 4);
+    ck_assert_int_gt(last.rusage.ru_maxrss, 0);
+
+    prun_stage_info info;
+    ck_assert_int_eq(prun_pipeline_stage(pl, 2, &info), -EINVAL);
+    prun_pipeline_free(pl);
+}
+END_TEST
+
+/* --- process groups and fds ---------------------------------------------------- */
+
+START_TEST(stages_share_a_new_group)
+{
+    int fds = count_non_pidfds();
+    char *const *const stages[] = {ARGV("cat"), ARGV("cat"), ARGV("cat")};
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE};
+    prun_pipeline *pl = start(NSTAGES(stages), stages, &o);
+    /* Three outer pipes; no inner pipe end stays with the caller. */
+    ck_assert_int_eq(count_non_pidfds(), fds + 3);
+    pid_t leader = stage(pl, 0).pid;
+    ck_assert_int_eq(prun_pipeline_pgid(pl), leader);
+    ck_assert_int_ne(leader, getpgrp());
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_int_eq(pgid_of(stage(pl, i).pid), leader);
+    prun_buf out;
+    ck_assert_int_eq(prun_pipeline_communicate(pl, "through", 7, 10000, &out, NULL), 0);
+    ck_assert_buf_eq(out, "through");
+    prun_buf_free(&out);
+    prun_pipeline_free(pl);
+    ck_assert_int_eq(count_non_pidfds(), fds);
+}
+END_TEST
+
+START_TEST(keep_pgroup_stays_in_ours)
+{
+    char *const *const stages[] = {ARGV("cat"), ARGV("cat"), ARGV("cat")};
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE, .keep_pgroup = 1};
+    prun_pipeline *pl = start(NSTAGES(stages), stages, &o);
+    ck_assert_int_eq(prun_pipeline_pgid(pl), 0);
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_int_eq(pgid_of(stage(pl, i).pid), getpgrp());
+    prun_buf out;
+    ck_assert_int_eq(prun_pipeline_communicate(pl, "x", 1, 10000, &out, NULL), 0);
+    ck_assert_buf_eq(out, "x");
+    prun_buf_free(&out);
+    prun_pipeline_free(pl);
+}
+END_TEST
+
+/* --- failed starts -------------------------------------------------------------- */
+
+/* Stage 0 (sleep 100) is already running when stage 1 fails: it must be
+ * killed and reaped at once, with every pipe closed. */
+static void missing_stage(size_t missing)
+{
+    char *const *stages[] = {ARGV("sleep", "100"), ARGV("cat"), ARGV("cat")};
+    stages[missing] = ARGV("prun-test-no-such-program", "arg");
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE};
+    int fds = th_count_fds();
+    prun_pipeline *pl = (prun_pipeline *)&o;  /* must come back NULL */
+    size_t failed = SIZE_MAX;
+    int64_t t0 = th_now_ms();
+    ck_assert_int_eq(prun_pipeline_start(&pl, 3, (char *const *const *)stages, &o, &failed),
+                     -ENOENT);
+    ck_assert_int_lt(th_now_ms() - t0, 3000);
+    ck_assert_ptr_null(pl);
+    ck_assert_uint_eq(failed, missing);
+    ck_assert_msg(strstr(prun_last_error(), "prun-test-no-such-program"),
+                  "the error does not name the program: %s", prun_last_error());
+    ck_assert_int_eq(th_count_fds(), fds);
+    ck_assert_int_eq(th_count_children(), 0);
+}
+
+START_TEST(missing_middle_stage)
+{
+    missing_stage(1);
+}
+END_TEST
+
+START_TEST(missing_first_and_last_stage)
+{
+    missing_stage(0);
+    missing_stage(2);
+}
+END_TEST
+
+START_TEST(missing_stage_in_run)
+{
+    char *const *const stages[] = {ARGV("sleep", "100"), ARGV("prun-test-no-such-program")};
+    prun_opts o = {.capture_output = 1};
+    prun_result res;
+    ck_assert_int_eq(prun_pipeline_run(2, stages, &o, &res), -ENOENT);
+    ck_assert_int_eq(th_count_children(), 0);
+    prun_result_free(&res);
+}
+END_TEST
+
+/* --- timeouts and signals ------------------------------------------------------- */
+
+/* Every stage blocks forever; stage 0 started a grandchild and printed its
+ * pid first.  The timeout must kill them all, grandchild included. */
+START_TEST(timeout_kills_every_stage_and_grandchild)
+{
+    char *const *const stages[] = {SH("sleep 100 & echo $!; wait"), ARGV("cat"),
+                                   SH("cat; sleep 100")};
+    prun_opts o = {.capture_output = 1, .timeout_ms = 500};
+    prun_result res;
+    int64_t t0 = th_now_ms();
+    ck_assert_int_eq(prun_pipeline_run(NSTAGES(stages), stages, &o, &res), PRUN_ETIMEOUT);
+    int64_t took = th_now_ms() - t0;
+    ck_assert_int_ge(took, 450);
+    ck_assert_int_lt(took, 3000);
+    ck_assert_int_eq(th_count_children(), 0);
+    ck_assert_ptr_nonnull(res.out.data);
+    pid_t grandchild = (pid_t)atoi(res.out.data);
+    ck_assert_int_gt(grandchild, 1);
+    ck_assert_msg(wait_gone(grandchild, 3000), "the grandchild %d outlived the timeout",
+                  (int)grandchild);
+    ck_assert_int_eq(res.returncode, -9);
+    prun_result_free(&res);
+}
+END_TEST
+
+/* prun_pipeline_communicate's own timeout kills nothing. */
+START_TEST(communicate_timeout_then_kill)
+{
+    char *const *const stages[] = {SH("echo part; exec sleep 100"), ARGV("cat")};
+    prun_opts o = {.stdout_io = PRUN_PIPE};
+    prun_pipeline *pl = start(NSTAGES(stages), stages, &o);
+    prun_buf out;
+    ck_assert_int_eq(prun_pipeline_communicate(pl, NULL, 0, 300, &out, NULL), PRUN_ETIMEOUT);
+    ck_assert_int_eq(prun_pipeline_poll(pl, NULL), 0);
+    ck_assert_int_eq(prun_pipeline_kill(pl), 0);
+    ck_assert_int_eq(prun_pipeline_communicate(pl, NULL, 0, 10000, &out, NULL), 0);
+    ck_assert_buf_eq(out, "part\n");
+    ck_assert_int_eq(stage(pl, 0).returncode, -9);
+    ck_assert_int_eq(stage(pl, 1).returncode, -9);
+    prun_buf_free(&out);
+    prun_pipeline_free(pl);
+}
+END_TEST
+
+static void signal_reaches_every_stage(int keep_pgroup, int (*send)(prun_pipeline *), int sig)
+{
+    char *const *const stages[] = {ARGV("sleep", "100"), ARGV("sleep", "100"),
+                                   ARGV("sleep", "100")};
+    prun_opts o = {.keep_pgroup = keep_pgroup};
+    prun_pipeline *pl = start(NSTAGES(stages), stages, &o);
+    ck_assert_int_eq(prun_pipeline_wait(pl, 0, NULL), PRUN_ETIMEOUT);
+    ck_assert_int_eq(send(pl), 0);
+    int status;
+    ck_assert_int_eq(prun_pipeline_wait(pl, 10000, &status), 0);
+    ck_assert_int_eq(status, -sig);
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_int_eq(stage(pl, i).returncode, -sig);
+    ck_assert_int_eq(send(pl), 0);  /* all reaped: nothing sent, no error */
+    prun_pipeline_free(pl);
+}
+
+static int send_int(prun_pipeline *pl)
+{
+    return prun_pipeline_send_signal(pl, SIGINT);
+}
+
+START_TEST(terminate_and_kill_reach_every_stage)
+{
+    signal_reaches_every_stage(0, prun_pipeline_terminate, SIGTERM);
+    signal_reaches_every_stage(0, prun_pipeline_kill, SIGKILL);
+    signal_reaches_every_stage(0, send_int, SIGINT);
+}
+END_TEST
+
+START_TEST(signals_without_a_group)
+{
+    signal_reaches_every_stage(1, prun_pipeline_terminate, SIGTERM);
+    signal_reaches_every_stage(1, prun_pipeline_kill, SIGKILL);
+}
+END_TEST
+
+/* --- leaks ---------------------------------------------------------------------- */
+
+START_TEST(no_leaks_after_a_batch)
+{
+    int fds = th_count_fds();
+    char *const *const ok[] = {ARGV("printf", "x"), ARGV("cat")};
+    char *const *const bad[] = {ARGV("true"), ARGV("prun-test-no-such-program")};
+    char *const *const slow[] = {ARGV("sleep", "5"), ARGV("cat")};
+    for (int i = 0; i < 3; i++) {
+        prun_result res;
+        prun_opts cap = {.capture_output = 1};
+        ck_assert_int_eq(prun_pipeline_run(2, ok, &cap, &res), 0);
+        prun_result_free(&res);
+        ck_assert_int_eq(prun_pipeline_run(2, bad, &cap, &res), -ENOENT);
+        prun_result_free(&res);
+        prun_opts to = {.capture_output = 1, .timeout_ms = 100};
+        ck_assert_int_eq(prun_pipeline_run(2, slow, &to, &res), PRUN_ETIMEOUT);
+        prun_result_free(&res);
+        prun_opts fail = {.capture_output = 1, .check = 1, .pipefail = 1};
+        ck_assert_int_eq(prun_pipeline_run(3, exits_3_5_0, &fail, &res), PRUN_ECHECK);
+        prun_result_free(&res);
+    }
+    ck_assert_int_eq(th_count_fds(), fds);
+    ck_assert_int_eq(th_count_children(), 0);
+}
+END_TEST
+
+static TCase *tcase(Suite *s, const char *name, int timeout)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, timeout);
+    suite_add_tcase(s, tc);
+    return tc;
+}
 
 int main(void)
 {
     Suite *s = suite_create("pipeline");
-    TCase *tc = tcase_create("placeholder");
-    tcase_add_test(tc, placeholder);
-    suite_add_tcase(s, tc);
+    TCase *tc = tcase(s, "wiring", 60);
+    tcase_add_test(tc, three_stages_run);
+    tcase_add_test(tc, three_stages_communicate);
+    tcase_add_test(tc, yes_head_finishes_at_once);
+    tcase_add_test(tc, communicate_with_input);
+    tcase_add_test(tc, communicate_big_data);
+    tcase_add_test(tc, stderr_of_every_stage_in_one_pipe);
+    tcase_add_test(tc, stderr_to_stdout_merges_per_stage);
+
+    tc = tcase(s, "status", 60);
+    tcase_add_test(tc, pipefail_via_status);
+    tcase_add_test(tc, pipefail_via_run);
+    tcase_add_test(tc, per_stage_results_and_rusage);
+
+    tc = tcase(s, "groups", 30);
+    tcase_add_test(tc, stages_share_a_new_group);
+    tcase_add_test(tc, keep_pgroup_stays_in_ours);
+
+    tc = tcase(s, "failed start", 30);
+    tcase_add_test(tc, missing_middle_stage);
+    tcase_add_test(tc, missing_first_and_last_stage);
+    tcase_add_test(tc, missing_stage_in_run);
+
+    tc = tcase(s, "timeout and signals", 60);
+    tcase_add_test(tc, timeout_kills_every_stage_and_grandchild);
+    tcase_add_test(tc, communicate_timeout_then_kill);
+    tcase_add_test(tc, terminate_and_kill_reach_every_stage);
+    tcase_add_test(tc, signals_without_a_group);
+
+    tc = tcase(s, "leaks", 60);
+    tcase_add_test(tc, no_leaks_after_a_batch);
+
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
