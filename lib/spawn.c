@@ -154,11 +154,13 @@ static int setup_actions(posix_spawn_file_actions_t *fa, const struct prun_spawn
 static int setup_attr(posix_spawnattr_t *attr, const struct prun_spawn_req *req)
 {
     sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
     /* Every signal to SIG_DFL and an empty mask, whatever the caller
      * ignores or blocks (so SIGPIPE ends `yes | head -1`).  glibc visits
-     * every signal in the child either way, so this costs nothing. */
+     * every signal in the child either way, so this costs nothing.  Not
+     * sigfillset(): it leaves out glibc's internal signals 32 and 33,
+     * which posix_spawn would then leave ignored in the child. */
+    memset(&all, 0xff, sizeof all);
+    sigemptyset(&none);
     short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
     posix_spawnattr_setsigdefault(attr, &all);
     posix_spawnattr_setsigmask(attr, &none);
