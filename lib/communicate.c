@@ -156,6 +156,7 @@ static int reserve(prun_buf *b, size_t *cap, size_t want)
     if (!d)
         return -ENOMEM;
     b->data = d;
+    b->data[b->len] = '\0';  /* an EOF straight away leaves it a valid "" */
     *cap = ncap;
     return 0;
 }
@@ -280,7 +281,8 @@ static int loop_round(struct loop *l)
         } else
             note_exit(l, &l->procs[what[j] - 3]);
     }
-    return ROUND_AGAIN;
+    /* A pipe that is always ready must not keep the deadline away. */
+    return prun__ms_left(l->deadline) == 0 ? PRUN_ETIMEOUT : ROUND_AGAIN;
 }
 
 /* Without pidfds the loop cannot see exits; the grace period then starts
@@ -351,7 +353,8 @@ int prun__communicate(struct prun_streams *io, prun_proc *procs, size_t n, pid_t
         *out = (prun_buf){NULL, 0};
     if (err)
         *err = (prun_buf){NULL, 0};
-    if (io->done) {  /* Python returns the cached output; we handed it over already */
+    if (io->done) {  /* the output was handed over: empty now, "" for pipes */
+        prun__take_output(io, out, err);
         return prun__wait_all(procs, n, l.deadline);
     }
     if ((r = begin(&l, input, input_len)))
