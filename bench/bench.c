@@ -4,12 +4,10 @@
  *   prun-bench CASE CONTENDER...            measure each, in this order
  *   prun-bench stamp-exit MS                the wake-up case's child
  *
- * Every contender runs in a fresh child process forked from this one, so
- * no contender inflates another's peak RSS or warms its caches.  For the
- * spawn cases this process first grows its resident memory to the case's
- * size (touched pages), and the children inherit it: each child's parent
- * is then really that big, without paying to touch 2 GiB once more per
- * contender.  The contender "python" execs $BENCH_PYTHON $PYBENCH CASE,
+ * Every contender runs in a fresh child process forked from this one (which
+ * does nothing else), so no contender inflates another's peak RSS or warms
+ * its caches; in the spawn cases each child grows its own resident memory
+ * first.  The contender "python" execs $BENCH_PYTHON $PYBENCH CASE,
  * which measures the same case the same way.  bench/run.sh calls this once
  * per case and round, rotating the order, and takes the medians.
  *
@@ -29,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -174,16 +173,20 @@ static double ms_since(int64_t t0)
 }
 
 /* Grows this process's anonymous resident memory to about `target` bytes
- * with touched pages (untouched ones would cost a fork nothing). */
-static char *make_resident(size_t target)
+ * of private, written pages, as a big program's heap would be (untouched
+ * pages would cost a fork nothing).  MAP_POPULATE maps them all in one
+ * call, which is much faster than a fault per page on some machines and
+ * leaves the same state behind; the memset then writes them. */
+static char *make_resident(size_t target, size_t *len)
 {
     size_t now = (size_t)status_kib("RssAnon") * KiB;
     size_t n = target > now ? target - now : 1;
-    char *p = malloc(n);
-    if (!p)
+    char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p == MAP_FAILED)
         return NULL;
     memset(p, 1, n);
     __asm__ volatile("" : : "r"(p) : "memory");  /* keep the stores */
+    *len = n;
     return p;
 }
 
@@ -260,25 +263,32 @@ static int call_spawn(const void *arg)
     return s->c->spawn(s->argv);
 }
 
-static int case_spawn(const char *name, const struct contender *c)
+static int case_spawn(const char *name, const struct contender *c, size_t resident)
 {
     char *const argv[] = {(char *)"/bin/true", NULL};
     struct spawn_call call = {c, argv};
     struct repeat rep = quick() ? (struct repeat){5, 60, 300} : (struct repeat){10, 400, 1500};
     double med;
-    size_t n;
-    double rss = rss_mib();  /* the parent's, inherited */
+    size_t n, ballast_len;
+    char *ballast = make_resident(resident, &ballast_len);
+    if (!ballast)
+        return bench_fail("mmap");
+    double rss = rss_mib();
     int r = repeat_median(call_spawn, &call, rep, &med, &n);
     if (r == 0)
         printf("result %s %s t_ms=%.4f n=%zu rss_mib=%.0f\n", name, c->name, med, n, rss);
+    munmap(ballast, ballast_len);
     return r;
 }
 
-static int all_bytes(const char *data, size_t len, char byte)
+static int all_zero(const char *data, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
-        if (data[i] != byte)
+    static const char zeros[64 * 1024];
+    for (size_t off = 0; off < len; off += sizeof zeros) {
+        size_t n = len - off < sizeof zeros ? len - off : sizeof zeros;
+        if (memcmp(data + off, zeros, n) != 0)
             return 0;
+    }
     return 1;
 }
 
@@ -294,7 +304,7 @@ static int case_capture(const char *name, const struct contender *c, const struc
     double ms = ms_since(t0);
     double hwm = hwm_mib();
     /* g_spawn_sync cannot say how long its output is; its exit status was checked. */
-    int ok = len == (size_t)-1 || (len == size && all_bytes(out, len, 0));
+    int ok = len == (size_t)-1 || (len == size && all_zero(out, len));
     free(out);
     if (!ok) {
         fprintf(stderr, "prun-bench: %s: wrong output (%zu bytes)\n", c->name, len);
@@ -372,7 +382,7 @@ static int case_max_output(const char *name, const struct paths *pp)
     int64_t t0 = bench_now_ns();
     int r = prun_run(argv, &o, &res);
     double ms = ms_since(t0);
-    int ok = r == PRUN_ETOOBIG && res.out.len == MiB && all_bytes(res.out.data, res.out.len, 0);
+    int ok = r == PRUN_ETOOBIG && res.out.len == MiB && all_zero(res.out.data, res.out.len);
     prun_result_free(&res);
     if (!ok) {
         fprintf(stderr, "prun-bench: max_output: got %s\n", prun_strerror(r));
@@ -541,7 +551,7 @@ static int run_case(const struct bench_case *bc, const char *contender, const st
         return -1;
     }
     switch (bc->kind) {
-    case SPAWN: return case_spawn(bc->name, c);
+    case SPAWN: return case_spawn(bc->name, c, strcmp(bc->name, "spawn-2G") == 0 ? 2 * GiB : 16 * MiB);
     case CAPTURE: return case_capture(bc->name, c, pp);
     case ROUNDTRIP: return case_roundtrip(bc->name, c, pp);
     case ON_OUTPUT: return case_on_output(bc->name, pp);
@@ -603,20 +613,14 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     struct paths pp = {which("head"), which("cat"), which("timeout"), which("sh"),
                        realpath("/proc/self/exe", NULL), getenv("PRUN_TOOL")};
-    char *ballast = NULL;  /* the spawn cases' resident memory */
-    int setup_failed = 0, failed = 0;
-    if (!pp.head || !pp.cat || !pp.timeout || !pp.sh || !pp.self) {
+    int ready = pp.head && pp.cat && pp.timeout && pp.sh && pp.self, failed = !ready;
+    if (!ready)
         fprintf(stderr, "prun-bench: head, cat, timeout or sh not found on PATH\n");
-        setup_failed = 1;
-    } else if (bc->kind == SPAWN &&
-               !(ballast = make_resident(strcmp(bc->name, "spawn-2G") == 0 ? 2 * GiB : 16 * MiB)))
-        setup_failed = bench_fail("malloc");
-    for (int i = 2; i < argc && !setup_failed; i++)  /* one failure does not stop the others */
-        if (run_forked(bc, argv[i], &pp)) {
+    for (int i = 2; i < argc && ready; i++)
+        if (run_forked(bc, argv[i], &pp)) {  /* reported; the other contenders still run */
             printf("failed %s %s\n", bc->name, argv[i]);
             failed = 1;
         }
-    free(ballast);
     free(pp.head), free(pp.cat), free(pp.timeout), free(pp.sh), free(pp.self);
-    return setup_failed || failed;
+    return failed;
 }

@@ -8,6 +8,7 @@ and prints the same kind of "result" line.  prun-bench runs it in a
 fresh process of its own; PRUN_BENCH_BINARY is prun-bench itself, whose
 "stamp-exit" child the wake-up case uses.
 """
+import mmap
 import os
 import statistics
 import subprocess
@@ -40,9 +41,16 @@ def which(name):
 
 
 def make_resident(target):
-    """Anonymous resident memory up to about target bytes, pages touched."""
+    """Anonymous resident memory up to about target bytes of private,
+    written pages, made as prun-bench makes it (MAP_POPULATE, then written)."""
     n = max(target - status_kib("RssAnon") * 1024, 1)
-    return b"\x01" * n
+    m = mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE)
+    step = 1 << 20
+    block = b"\x01" * step
+    for off in range(0, n - step + 1, step):
+        m[off:off + step] = block
+    m[n - n % step:] = b"\x01" * (n % step)
+    return m
 
 
 def repeat_median(call, min_calls, max_calls, budget_ms):
@@ -69,7 +77,7 @@ def case_spawn(name, resident):
     rep = (5, 60, 300) if QUICK else (10, 400, 1500)
     med, n = repeat_median(call, *rep)
     print("result %s python t_ms=%.4f n=%d rss_mib=%.0f" % (name, med, n, rss))
-    del ballast
+    ballast.close()
 
 
 def case_capture(name):
