@@ -6,6 +6,7 @@
 #include "parse.h"
 #include "report.h"
 #include "sigs.h"
+#include "tty.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +53,7 @@ struct run {
     int kill_armed;
     int timed_out;
     int first_signal;
+    int tty_handed_over;       /* the stages got the terminal */
     int spawn_status;          /* 126/127 when a stage could not start */
     size_t failed_stage;
     char spawn_error[512];
@@ -259,14 +261,17 @@ static int forward_signals(struct run *run)
 {
     pid_t self = getpid();
     for (;;) {
-        int sig, r;
-        pid_t sender;
-        if ((r = sigwatch_next(&run->signals, &sig, &sender)) <= 0)
+        struct sigevent_info ev;
+        int r = sigwatch_next(&run->signals, &ev);
+        if (r <= 0)
             return r;
-        /* SIGCHLD only wakes the loop up; a SIGPIPE prun raised itself
-         * by writing to a closed stderr is nobody else's business. */
-        if (sig != SIGCHLD && sender != self)
-            send_signal(run, sig);
+        if (ev.sig == SIGCHLD) {  /* an exit is seen by the next poll */
+            if (ev.code == CLD_STOPPED && run->tty_handed_over)
+                tty_stages_stopped(run->pl, ev.status);
+        } else if (ev.sig == SIGCONT)
+            tty_continued(run->pl, run->tty_handed_over);
+        else if (ev.sender != self)  /* not a SIGPIPE from prun's own write */
+            send_signal(run, ev.sig);
     }
 }
 
@@ -352,6 +357,7 @@ static int start(struct run *run)
     o.keep_pgroup = cli->foreground;
     o.take_tty = !cli->foreground;  /* the library checks for a terminal */
     o.pipefail = cli->pipefail;
+    run->tty_handed_over = tty_will_hand_over(cli->foreground);
     run->started_ns = now_ns();
     int r = prun_pipeline_start(&run->pl, run->job.n, run->job.stages, &o, &failed);
     /* The stages have their copies: holding ours would keep a FIFO or a

@@ -45,6 +45,9 @@ int sigwatch_start(struct sigwatch *w)
     signal(SIGCHLD, SIG_DFL);
     watched = w->forward;
     sigaddset(&watched, SIGCHLD);
+    /* Blocking SIGCONT does not keep it from continuing prun; reading it
+     * tells prun to continue the stages too (fg, bg). */
+    sigaddset(&watched, SIGCONT);
     /* SIGTTOU too (not read): a -v message while the stages own the
      * terminal must not stop prun when the terminal has TOSTOP set. */
     blocked = watched;
@@ -55,13 +58,15 @@ int sigwatch_start(struct sigwatch *w)
     return w->fd < 0 ? -errno : 0;
 }
 
-int sigwatch_next(struct sigwatch *w, int *sig, pid_t *sender)
+int sigwatch_next(struct sigwatch *w, struct sigevent_info *ev)
 {
     struct signalfd_siginfo si;
     ssize_t n = read(w->fd, &si, sizeof si);
     if (n == (ssize_t)sizeof si) {
-        *sig = (int)si.ssi_signo;
-        *sender = (pid_t)si.ssi_pid;
+        ev->sig = (int)si.ssi_signo;
+        ev->code = si.ssi_code;
+        ev->status = si.ssi_status;
+        ev->sender = (pid_t)si.ssi_pid;
         return 1;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR))

@@ -13,9 +13,18 @@ struct sigwatch {
     sigset_t forward; /* the terminating signals not ignored at startup */
 };
 
+/* One signal read from the signalfd. */
+struct sigevent_info {
+    int sig;
+    int code;     /* si_code: CLD_STOPPED for a stopped stage, SI_USER... */
+    int status;   /* SIGCHLD: the exit status or the signal */
+    pid_t sender;
+};
+
+/* Blocks and watches the forwarded signals, SIGCHLD and SIGCONT. */
 int sigwatch_start(struct sigwatch *w);  /* 0 or -errno */
-/* The next pending signal: 1 with *sig and *sender set, 0 if none, or -errno. */
-int sigwatch_next(struct sigwatch *w, int *sig, pid_t *sender);
+/* The next pending signal: 1 with *ev filled in, 0 if none, or -errno. */
+int sigwatch_next(struct sigwatch *w, struct sigevent_info *ev);
 void sigwatch_stop(struct sigwatch *w);
 
 /* Dies of sig as the stage did (default action, no core dump); returns

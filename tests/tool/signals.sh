@@ -116,43 +116,4 @@ if [ -n "$gc" ]; then
     kill -KILL "$gc" 2>/dev/null
 fi
 
-# The terminal: when prun's stdin is its controlling terminal and it is in
-# the foreground, the stages' group gets the terminal, and prun takes it
-# back afterwards (after a timeout too).  A pty from Python plays the
-# terminal; sh is its session leader, in the foreground.
-if [ "$HAVE_PYTHON" = 1 ]; then
-    cat > "$TMP/pty.py" <<'PY'
-import os, sys
-pid, fd = os.forkpty()
-if pid == 0:
-    os.execvp("sh", ["sh", sys.argv[2], sys.argv[1]])
-out = b""
-while True:
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        break
-    if not chunk:
-        break
-    out += chunk
-os.waitpid(pid, 0)
-sys.stdout.write(out.decode().replace("\r", ""))
-PY
-    cat > "$TMP/pty.sh" <<'SH'
-show() { echo "$1" $(ps -o tpgid= -o pgid= -p "$2") "$3"; }
-"$1" sh -c 'echo stage $(ps -o tpgid= -o pgid= -p $$)'
-"$1" -f sh -c 'echo fg $(ps -o tpgid= -o pgid= -p $$)'
-"$1" -t 50ms sleep 30; echo timeout $?
-show after $$ $$
-SH
-    "$PYTHON" "$TMP/pty.py" "$PRUN" "$TMP/pty.sh" > "$TMP/pty.out" 2>&1
-    sh_pgid=$(awk '$1 == "after" { print $4 }' "$TMP/pty.out")
-    same "tty: the stages' group owns the terminal" \
-        "$(awk -v s="$sh_pgid" '$1 == "stage" { print ($2 == $3 && $3 != s) }' "$TMP/pty.out")" 1
-    same "tty: -f keeps the stage in the caller's foreground group" \
-        "$(awk -v s="$sh_pgid" '$1 == "fg" { print ($2 == s && $3 == s) }' "$TMP/pty.out")" 1
-    contains "tty: timeout under a terminal" "$TMP/pty.out" "timeout 124"
-    same "tty: prun gave the terminal back" "$(awk '$1 == "after" { print ($2 == $3) }' "$TMP/pty.out")" 1
-fi
-
 finish

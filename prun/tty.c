@@ -1,0 +1,30 @@
+/* tty.c - job control while the stages own the terminal.  SIGTTOU is
+ * blocked in prun (sigs.c), so tcsetpgrp() works from the background. */
+#include "tty.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+int tty_will_hand_over(int foreground)
+{
+    /* the library's own test (take_tty) */
+    return !foreground && isatty(0) && tcgetpgrp(0) == getpgrp();
+}
+
+void tty_stages_stopped(prun_pipeline *pl, int stop_sig)
+{
+    pid_t pgid = prun_pipeline_pgid(pl);
+    if (pgid <= 0 || tcgetpgrp(0) != pgid)
+        return;
+    tcsetpgrp(0, getpgrp());
+    /* The stop continues when the shell sends SIGCONT (fg or bg). */
+    raise(stop_sig == SIGSTOP ? SIGSTOP : SIGTSTP);
+}
+
+void tty_continued(prun_pipeline *pl, int handed_over)
+{
+    pid_t pgid = prun_pipeline_pgid(pl);
+    if (handed_over && pgid > 0 && tcgetpgrp(0) == getpgrp())
+        tcsetpgrp(0, pgid);
+    prun_pipeline_send_signal(pl, SIGCONT);
+}
