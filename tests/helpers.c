@@ -32,7 +32,7 @@ int th_count_children(void)
     if (!d)
         return -1;
     for (struct dirent *e; (e = readdir(d));) {
-        char path[64], buf[512];
+        char path[300], buf[512];
         if (e->d_name[0] < '0' || e->d_name[0] > '9')
             continue;
         snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
