@@ -2,12 +2,11 @@
  *
  *   prun-bench list                         the case/contender pairs built in
  *   prun-bench CASE CONTENDER...            measure each, in this order
- *   prun-bench stamp-exit MS                the wake-up case's child
  *
  * Every contender runs in a fresh child process forked from this one (which
  * does nothing else), so no contender inflates another's peak RSS or warms
  * its caches; in the spawn cases each child grows its own resident memory
- * first.  The contender "python" execs $BENCH_PYTHON $PYBENCH CASE,
+ * first.  The contender "python" execs $BENCH_PYTHON $PYBENCH CASE STAMP_EXIT,
  * which measures the same case the same way.  bench/run.sh calls this once
  * per case and round, rotating the order, and takes the medians.
  *
@@ -248,7 +247,8 @@ out:
 /* ---- the cases ---- */
 
 struct paths {
-    char *head, *cat, *timeout, *sh, *self;
+    char *head, *cat, *timeout, *sh;
+    char *stamp_exit;  /* the wake-up case's child, next to prun-bench */
     const char *tool;  /* the prun tool, from $PRUN_TOOL */
 };
 
@@ -392,16 +392,6 @@ static int case_max_output(const char *name, const struct paths *pp)
     return 0;
 }
 
-/* The wake-up case's child: sleeps, notes CLOCK_MONOTONIC on stdout, exits. */
-static int stamp_exit(const char *ms_arg)
-{
-    long ms = strtol(ms_arg, NULL, 10);
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-    dprintf(1, "%lld\n", (long long)bench_now_ns());
-    _exit(0);
-}
-
 /* Starts the stamp-exit child with stdout on a pipe, waits for it (with a
  * 10 s timeout for libprun, a plain blocking waitpid for raw), returns the
  * delay from the child's stamp to the wait's return in *ms. */
@@ -409,7 +399,7 @@ static int wake_once(const char *contender, const struct paths *pp, int life_ms,
 {
     char life[16];
     snprintf(life, sizeof life, "%d", life_ms);
-    char *const argv[] = {pp->self, (char *)"stamp-exit", life, NULL};
+    char *const argv[] = {pp->stamp_exit, life, NULL};
     prun_opts o = {.stdout_io = PRUN_PIPE};
     prun_proc *p;
     int rc, r;
@@ -538,6 +528,20 @@ static char *which(const char *name)
     }
 }
 
+/* A program in prun-bench's own directory (malloc'd; NULL if missing). */
+static char *sibling(const char *name)
+{
+    char *self = realpath("/proc/self/exe", NULL), *file = NULL;
+    char *slash = self ? strrchr(self, '/') : NULL;
+    if (slash && asprintf(&file, "%.*s/%s", (int)(slash - self), self, name) >= 0 &&
+        access(file, X_OK) != 0) {
+        free(file);
+        file = NULL;
+    }
+    free(self);
+    return file;
+}
+
 static int run_case(const struct bench_case *bc, const char *contender, const struct paths *pp)
 {
     const struct contender *c = NULL;
@@ -574,7 +578,7 @@ static int run_forked(const struct bench_case *bc, const char *contender, const 
         if (strcmp(contender, "python") == 0) {
             const char *py = getenv("BENCH_PYTHON"), *script = getenv("PYBENCH");
             if (py && script)
-                execl(py, py, script, bc->name, pp->self, (char *)NULL);
+                execl(py, py, script, bc->name, pp->stamp_exit, (char *)NULL);
             bench_fail("cannot run $BENCH_PYTHON $PYBENCH");
             _exit(1);
         }
@@ -603,24 +607,22 @@ int main(int argc, char **argv)
         list();
         return 0;
     }
-    if (argc == 3 && strcmp(argv[1], "stamp-exit") == 0)
-        return stamp_exit(argv[2]);
     const struct bench_case *bc = argc >= 3 ? find_case(argv[1]) : NULL;
     if (!bc) {
-        fprintf(stderr, "usage: prun-bench list | CASE CONTENDER... | stamp-exit MS\n");
+        fprintf(stderr, "usage: prun-bench list | CASE CONTENDER...\n");
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
     struct paths pp = {which("head"), which("cat"), which("timeout"), which("sh"),
-                       realpath("/proc/self/exe", NULL), getenv("PRUN_TOOL")};
-    int ready = pp.head && pp.cat && pp.timeout && pp.sh && pp.self, failed = !ready;
+                       sibling("stamp-exit"), getenv("PRUN_TOOL")};
+    int ready = pp.head && pp.cat && pp.timeout && pp.sh && pp.stamp_exit, failed = !ready;
     if (!ready)
-        fprintf(stderr, "prun-bench: head, cat, timeout or sh not found on PATH\n");
+        fprintf(stderr, "prun-bench: head, cat, timeout, sh or stamp-exit not found\n");
     for (int i = 2; i < argc && ready; i++)
         if (run_forked(bc, argv[i], &pp)) {  /* reported; the other contenders still run */
             printf("failed %s %s\n", bc->name, argv[i]);
             failed = 1;
         }
-    free(pp.head), free(pp.cat), free(pp.timeout), free(pp.sh), free(pp.self);
+    free(pp.head), free(pp.cat), free(pp.timeout), free(pp.sh), free(pp.stamp_exit);
     return failed;
 }

@@ -1,12 +1,12 @@
 """pybench.py - Python 3's subprocess as a contender of prun-bench.
 
-    python3 pybench.py CASE PRUN_BENCH_BINARY
+    python3 pybench.py CASE STAMP_EXIT
 
 Measures CASE the way prun-bench measures its C contenders (same inputs,
 same budgets, same timing, same peak-RSS source: VmHWM of this process)
 and prints the same kind of "result" line.  prun-bench runs it in a
-fresh process of its own; PRUN_BENCH_BINARY is prun-bench itself, whose
-"stamp-exit" child the wake-up case uses.
+fresh process of its own; STAMP_EXIT is the wake-up case's child
+(bench/stamp-exit.c).
 """
 import mmap
 import os
@@ -112,11 +112,11 @@ def case_roundtrip(name):
     )
 
 
-def case_wakeup(name, bench):
+def case_wakeup(name, stamp_exit):
     n = 4 if QUICK else 12
     lat = []
     for i in range(n):  # lifetimes 20, 25, ... ms, as in prun-bench
-        p = subprocess.Popen([bench, "stamp-exit", str(20 + 5 * i)], stdout=subprocess.PIPE)
+        p = subprocess.Popen([stamp_exit, str(20 + 5 * i)], stdout=subprocess.PIPE)
         rc = p.wait(timeout=10)
         woke = now_ns()
         stamp = int(p.stdout.read())
@@ -132,8 +132,8 @@ def case_wakeup(name, bench):
 
 def main():
     if len(sys.argv) != 3:
-        raise SystemExit("usage: pybench.py CASE PRUN_BENCH_BINARY")
-    name, bench = sys.argv[1], sys.argv[2]
+        raise SystemExit("usage: pybench.py CASE STAMP_EXIT")
+    name, stamp_exit = sys.argv[1], sys.argv[2]
     if name == "spawn-16M":
         case_spawn(name, 16 * MiB)
     elif name == "spawn-2G":
@@ -143,7 +143,7 @@ def main():
     elif name == "roundtrip-256M":
         case_roundtrip(name)
     elif name == "wakeup":
-        case_wakeup(name, bench)
+        case_wakeup(name, stamp_exit)
     else:
         raise SystemExit("pybench: no case " + name)
     sys.stdout.flush()
