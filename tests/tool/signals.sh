@@ -107,6 +107,12 @@ start=$(now)
 "$PRUN" -t 0.2 sh -c 'sleep 30 & wait' | cat
 below "grandchild killed with the group" "$(awk "BEGIN { print $(now) - $start }")" 10
 
+# prun's own write to a closed stderr (the -v message) raises a SIGPIPE
+# that is nobody else's business: it is not forwarded.
+"$PRUN" -v -t 0.1 -k 0.3 sh -c 'trap "" TERM; trap "echo got PIPE > \"\$0\"" PIPE; sleep 30 & wait' \
+    "$TMP/pipe.log" 2>&1 | true
+check "own SIGPIPE not forwarded" ! -e "$TMP/pipe.log"
+
 # -f: only the stages' own pids are signalled; a grandchild survives.
 status_is 124 "-f timeout" "$PRUN" -f -t 0.2 sh -c 'sleep 30 >/dev/null 2>&1 & echo $! > "$0"; wait' "$TMP/gc"
 gc=$(cat "$TMP/gc")
