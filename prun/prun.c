@@ -421,18 +421,19 @@ static void fill_stage(const struct run *run, size_t i, struct report_stage *st)
 static int write_report(const struct run *run, int status)
 {
     struct report_stage *stages = calloc(run->job.n, sizeof *stages);
-    int r = -1;
+    int r = -1, err = ENOMEM;
     if (stages) {
         for (size_t i = 0; i < run->job.n; i++)
             fill_stage(run, i, &stages[i]);
         struct report rep = {status, run->timed_out, run->first_signal,
                              (double)run->elapsed_ns / 1e9, run->job.n, stages};
         r = report_write(run->files.report, &rep);
+        err = errno;
         free(stages);
     }
     if (r)
         fprintf(stderr, "prun: cannot write the report to '%s': %s\n", run->cli->report_path,
-                strerror(stages ? errno : ENOMEM));
+                strerror(err));
     return r;
 }
 

@@ -16,6 +16,12 @@ sh -c '"$0" --report=segv.json sh -c "kill -SEGV \$\$"' "$PRUN" 2>/dev/null
 line' "$(printf 'tab\tctl\001')" 'é€😀' "$(printf 'bad\377byte')" ''
 "$PRUN" --report=forward.json --pipefail -v -t 0.2 -s INT -k 5 sleep 30 '|' true 2>/dev/null
 
+# A report that cannot be written is prun's failure, whatever the command did.
+if [ -w /dev/full ]; then
+    status_is 125 "report to a full disk" "$PRUN" --report=/dev/full sh -c 'exit 3' 2>err
+    same "report write error" "$(cat err)" "prun: cannot write the report to '/dev/full': No space left on device"
+fi
+
 if [ "$HAVE_PYTHON" = 0 ]; then
     # Without python3: the fields are there, at least.
     contains "exit_status" pipe.json '"exit_status":0'
