@@ -131,7 +131,8 @@ static void give_back_tty(prun_pipeline *pl)
     sigemptyset(&ttou);
     sigaddset(&ttou, SIGTTOU);
     pthread_sigmask(SIG_BLOCK, &ttou, &old);
-    tcsetpgrp(0, getpgrp());
+    if (tcgetpgrp(0) == pl->pgid)  /* not if the caller was put in the background meanwhile */
+        tcsetpgrp(0, getpgrp());
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pl->took_tty = 0;
 }
