@@ -2,14 +2,21 @@
 #include "helpers.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
 
 int th_count_fds(void)
 {
@@ -128,4 +135,52 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 void th_rm_rf(const char *dir)
 {
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int th_write_all(int fd, const char *s)
+{
+    for (size_t len = strlen(s); len;) {
+        ssize_t w = write(fd, s, len);
+        if (w <= 0)
+            return -1;
+        s += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* A pidfd is readable once the process has exited. */
+int th_wait_gone(pid_t pid, int ms)
+{
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0)
+        return errno == ESRCH;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int r = poll(&pfd, 1, ms);
+    close(fd);
+    return r > 0;
+}
+
+void th_assert_no_leaks(int fds_before)
+{
+    ck_assert_int_eq(th_count_fds(), fds_before);
+    ck_assert_int_eq(th_count_children(), 0);
+}
+
+TCase *th_tcase(Suite *s, const char *name, int timeout)
+{
+    TCase *tc = tcase_create(name);
+    if (timeout != TH_CHECK_TIMEOUT)
+        tcase_set_timeout(tc, timeout);
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
+int th_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -2,9 +2,46 @@
 #ifndef PRUN_TEST_HELPERS_H
 #define PRUN_TEST_HELPERS_H
 
+#include <check.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
+
+#include "prun.h"
+
+/* prun_popen that must succeed; a failure shows the library's message. */
+#define TH_POPEN_OK(pp, argv, o)                                                   \
+    do {                                                                           \
+        int r_ = prun_popen((pp), (argv), (o));                                    \
+        ck_assert_msg(r_ == 0, "prun_popen: %d (%s)", r_, prun_last_error());     \
+    } while (0)
+
+/* A prun_buf holds exactly the string s: its length, its bytes, and the
+ * terminating NUL that prun_buf promises (garbage after an empty read
+ * would otherwise make a confusing string comparison). */
+#define th_assert_buf_eq(b, s)                                                        \
+    do {                                                                              \
+        const prun_buf *b_ = &(b);                                                    \
+        const char *s_ = (s);                                                         \
+        ck_assert_msg(b_->data != NULL, "%s.data is NULL, expected \"%s\"", #b, s_);   \
+        ck_assert_msg(b_->len == strlen(s_), "%s.len is %zu, expected %zu", #b, b_->len, \
+                      strlen(s_));                                                    \
+        ck_assert_msg(memcmp(b_->data, s_, b_->len) == 0, "%s is \"%.*s\", expected \"%s\"", \
+                      #b, (int)(b_->len > 200 ? 200 : b_->len), b_->data, s_);        \
+        ck_assert_msg(b_->data[b_->len] == '\0', "%s.data is not NUL-terminated", #b); \
+    } while (0)
+
+/* Waits up to timeout_ms for p to exit, which it must, and returns its
+ * returncode.  Inline so that this library stays below libprun when
+ * linking. */
+static inline int th_returncode(prun_proc *p, int timeout_ms)
+{
+    int rc = 12345;
+    int r = prun_wait(p, timeout_ms, &rc);
+    ck_assert_msg(r == 0, "prun_wait: %d (%s)", r, prun_strerror(r));
+    return rc;
+}
 
 int th_count_fds(void);          /* entries in /proc/self/fd (minus the one used to list it) */
 int th_count_children(void);     /* processes whose parent is us, zombies included */
@@ -14,5 +51,14 @@ char *th_read_file(const char *path, size_t *len);      /* whole file; NUL-termi
 void th_write_file(const char *path, const char *data, mode_t mode);
 char *th_mkdtemp(void);          /* a new directory under $TMPDIR or /tmp; free() the name */
 void th_rm_rf(const char *dir);
+int th_write_all(int fd, const char *s);                /* 0, or -1 on a failed write */
+int th_wait_gone(pid_t pid, int ms);  /* a process, not necessarily our child: 1 gone, 0 not */
+void th_assert_no_leaks(int fds_before);  /* as many fds as before, and no children */
+
+/* A test case of s with a timeout in seconds (TH_CHECK_TIMEOUT: Check's
+ * default, which CK_DEFAULT_TIMEOUT sets). */
+enum { TH_CHECK_TIMEOUT = 0 };
+TCase *th_tcase(Suite *s, const char *name, int timeout);
+int th_run_suite(Suite *s);           /* runs and frees it: EXIT_SUCCESS or EXIT_FAILURE */
 
 #endif

@@ -20,21 +20,6 @@
 
 #define MiB (1024 * 1024)
 
-/* A prun_buf holds exactly the string s: its length, its bytes, and the
- * terminating NUL that prun_buf promises (garbage after an empty read
- * would otherwise make a confusing string comparison). */
-#define ck_assert_buf_eq(b, s)                                                        \
-    do {                                                                              \
-        const prun_buf *b_ = &(b);                                                    \
-        const char *s_ = (s);                                                         \
-        ck_assert_msg(b_->data != NULL, "%s.data is NULL, expected \"%s\"", #b, s_);   \
-        ck_assert_msg(b_->len == strlen(s_), "%s.len is %zu, expected %zu", #b, b_->len, \
-                      strlen(s_));                                                    \
-        ck_assert_msg(memcmp(b_->data, s_, b_->len) == 0, "%s is \"%.*s\", expected \"%s\"", \
-                      #b, (int)(b_->len > 200 ? 200 : b_->len), b_->data, s_);        \
-        ck_assert_msg(b_->data[b_->len] == '\0', "%s.data is not NUL-terminated", #b); \
-    } while (0)
-
 /* --- helpers ------------------------------------------------------------ */
 
 /* A reproducible byte stream that is neither constant nor short-periodic,
@@ -102,13 +87,6 @@ static void gate_open(struct gate *g)
     g->fds[1] = -1;
 }
 
-static int returncode_of(prun_proc *p)
-{
-    int rc = INT_MIN;
-    ck_assert_int_eq(prun_wait(p, 10000, &rc), 0);
-    return rc;
-}
-
 /* Every len-byte block of buf is `unit` (len of buf a multiple of it). */
 static int repeats(const prun_buf *b, const char *unit)
 {
@@ -144,7 +122,7 @@ START_TEST(cat_100mib_both_ways)
     ck_assert_msg(memcmp(out.data, in, len) == 0, "cat's output differs from its input");
     ck_assert_int_eq(out.data[len], '\0');
     ck_assert_uint_eq(err.len, 0);
-    ck_assert_int_eq(returncode_of(p), 0);
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
     prun_buf_free(&out);
     prun_buf_free(&err);
     prun_free(p);
@@ -162,7 +140,7 @@ START_TEST(stdout_and_stderr_10mib_at_once)
     ck_assert_uint_eq(err.len, 10 * MiB);
     ck_assert_msg(repeats(&out, "out\n"), "stdout is not out\\n repeated");
     ck_assert_msg(repeats(&err, "err\n"), "stderr is not err\\n repeated");
-    ck_assert_int_eq(returncode_of(p), 0);
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
     prun_buf_free(&out);
     prun_buf_free(&err);
     prun_free(p);
@@ -189,9 +167,9 @@ static void feed_true_50mib(void)
     prun_proc *p = start(argv, PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
     prun_buf out, err;
     ck_assert_int_eq(prun_communicate(p, in, len, 20000, &out, &err), 0);
-    ck_assert_buf_eq(out, "");
-    ck_assert_buf_eq(err, "");
-    ck_assert_int_eq(returncode_of(p), 0);
+    th_assert_buf_eq(out, "");
+    th_assert_buf_eq(err, "");
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
     prun_buf_free(&out);
     prun_buf_free(&err);
     prun_free(p);
@@ -266,7 +244,7 @@ START_TEST(child_closes_stdin_early)
     ck_assert_str_eq(out.data + 4000000, "done\n");
     out.len = 4000000;
     ck_assert(repeats(&out, "abc\n"));
-    ck_assert_int_eq(returncode_of(p), 0);
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
     prun_buf_free(&out);
     prun_free(p);
     free(in);
@@ -282,7 +260,7 @@ START_TEST(bytes_written_before_come_first)
     ck_assert_int_eq(write(prun_stdin(p), "banana", 6), 6);
     prun_buf out;
     ck_assert_int_eq(prun_communicate(p, "split", 5, 10000, &out, NULL), 0);
-    ck_assert_buf_eq(out, "bananasplit");
+    th_assert_buf_eq(out, "bananasplit");
     prun_buf_free(&out);
     prun_free(p);
 }
@@ -304,9 +282,9 @@ START_TEST(no_input_closes_stdin)
     prun_proc *p = start(argv, PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
     prun_buf out, err;
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
-    ck_assert_buf_eq(out, "");
-    ck_assert_buf_eq(err, "");
-    ck_assert_int_eq(returncode_of(p), 0);
+    th_assert_buf_eq(out, "");
+    th_assert_buf_eq(err, "");
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
     prun_buf_free(&out);
     prun_buf_free(&err);
     prun_free(p);
@@ -329,9 +307,9 @@ START_TEST(timeout_then_resume_returns_everything)
     ck_assert_int_eq(prun_poll(p, NULL), 0);  /* a timeout does not kill */
     gate_open(&g);
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
-    ck_assert_buf_eq(out, "banana");
-    ck_assert_buf_eq(err, "pineapple\npear\n");
-    ck_assert_int_eq(returncode_of(p), 0);
+    th_assert_buf_eq(out, "banana");
+    th_assert_buf_eq(err, "pineapple\npear\n");
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
     prun_buf_free(&out);
     prun_buf_free(&err);
     prun_free(p);
@@ -356,7 +334,7 @@ START_TEST(resume_sends_the_rest_and_closes_stdin)
     free(in);
     gate_open(&g);
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, NULL), 0);
-    ck_assert_buf_eq(out, "5000000\n");
+    th_assert_buf_eq(out, "5000000\n");
     prun_buf_free(&out);
     prun_free(p);
 }
@@ -381,7 +359,7 @@ START_TEST(timeouts_during_heavy_output_lose_nothing)
     ck_assert_int_eq(r, 0);
     ck_assert_uint_eq(out.len, 16000000);
     ck_assert(repeats(&out, "abcdefg\n"));
-    ck_assert_int_eq(returncode_of(p), 0);
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
     prun_buf_free(&out);
     prun_free(p);
 }
@@ -407,7 +385,7 @@ START_TEST(timeout_while_output_keeps_flowing)
     ck_assert_uint_gt(out.len, 0);
     out.len -= out.len % 5;  /* the kill may cut a line */
     ck_assert(repeats(&out, "line\n"));
-    ck_assert_int_eq(returncode_of(p), -9);
+    ck_assert_int_eq(th_returncode(p, 10000), -9);
     prun_buf_free(&out);
     prun_free(p);
 }
@@ -454,15 +432,15 @@ START_TEST(communicate_after_completion)
     prun_proc *p = start_sh("printf hi; exit 3", PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
     prun_buf out, err;
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
-    ck_assert_buf_eq(out, "hi");
+    th_assert_buf_eq(out, "hi");
     prun_buf_free(&out);
     prun_buf_free(&err);
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
     /* The pipe rule: "" for a stream that was a pipe. */
     ck_assert_ptr_nonnull(out.data);
     ck_assert_ptr_nonnull(err.data);
-    ck_assert_buf_eq(out, "");
-    ck_assert_buf_eq(err, "");
+    th_assert_buf_eq(out, "");
+    th_assert_buf_eq(err, "");
     int rc = INT_MIN;
     ck_assert_int_eq(prun_poll(p, &rc), 1);
     ck_assert_int_eq(rc, 3);
@@ -481,7 +459,7 @@ START_TEST(null_destinations_are_drained)
     prun_proc *p = start_sh("yes | head -c 5000000; yes | head -c 5000000 >&2; exit 7",
                             PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 20000, NULL, NULL), 0);
-    ck_assert_int_eq(returncode_of(p), 7);
+    ck_assert_int_eq(th_returncode(p, 10000), 7);
     prun_free(p);
 }
 END_TEST
@@ -493,7 +471,7 @@ START_TEST(streams_that_are_not_pipes_are_null)
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
     ck_assert_ptr_null(out.data);
     ck_assert_uint_eq(out.len, 0);
-    ck_assert_buf_eq(err, "e");
+    th_assert_buf_eq(err, "e");
     prun_buf_free(&err);
     prun_free(p);
 
@@ -501,7 +479,7 @@ START_TEST(streams_that_are_not_pipes_are_null)
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
     ck_assert_ptr_null(out.data);
     ck_assert_ptr_null(err.data);
-    ck_assert_int_eq(returncode_of(p), 47);
+    ck_assert_int_eq(th_returncode(p, 10000), 47);
     prun_free(p);
 }
 END_TEST
@@ -523,7 +501,7 @@ START_TEST(max_output_stops_an_endless_stream)
     ck_assert_uint_eq(out.len, max);
     ck_assert_int_eq(out.data[max], '\0');
     ck_assert(repeats(&out, "y\n"));
-    ck_assert_int_eq(returncode_of(p), -9);
+    ck_assert_int_eq(th_returncode(p, 10000), -9);
     ck_assert_int_lt(maxrss_kb() - rss0, 64 * 1024);
     prun_buf_free(&out);
     prun_free(p);
@@ -541,7 +519,7 @@ START_TEST(max_output_exactly_reached_is_fine)
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
     ck_assert_uint_eq(out.len, 100000);
     ck_assert_uint_eq(err.len, 100000);
-    ck_assert_int_eq(returncode_of(p), 0);
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
     prun_buf_free(&out);
     prun_buf_free(&err);
     prun_free(p);
@@ -590,7 +568,7 @@ START_TEST(on_output_gets_every_byte)
     ck_assert_uint_eq(out.len, 0);
     ck_assert_uint_eq(err.len, 0);
     ck_assert_int_lt(maxrss_kb() - rss0, 32 * 1024);  /* streamed, not buffered */
-    ck_assert_int_eq(returncode_of(p), 0);
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
     prun_buf_free(&out);
     prun_buf_free(&err);
     prun_free(p);
@@ -606,7 +584,7 @@ START_TEST(on_output_nonzero_stops_and_kills)
     ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 30000, NULL, NULL), 42);
     ck_assert_int_eq(s.calls, 3);
-    ck_assert_int_eq(returncode_of(p), -9);
+    ck_assert_int_eq(th_returncode(p, 10000), -9);
     prun_free(p);
 }
 END_TEST
@@ -664,7 +642,7 @@ START_TEST(eintr_storm_changes_nothing)
     ck_assert_int_eq(rc, 0);
     ck_assert_uint_eq(out.len, len);
     ck_assert_msg(memcmp(out.data, in, len) == 0, "output differs under EINTR");
-    ck_assert_buf_eq(err, "");
+    th_assert_buf_eq(err, "");
     ck_assert_int_gt(ticks, 50);
     prun_buf_free(&out);
     prun_buf_free(&err);
@@ -691,7 +669,7 @@ START_TEST(eintr_does_not_stretch_the_deadline)
     ck_assert_int_ge(took, 250);
     ck_assert_int_lt(took, 3000);
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
-    ck_assert_buf_eq(out, "late\n");
+    th_assert_buf_eq(out, "late\n");
     prun_buf_free(&out);
     prun_buf_free(&err);
     prun_free(p);
@@ -703,7 +681,7 @@ START_TEST(int_max_timeout_does_not_expire)
     prun_proc *p = start_sh("sleep 0.2; echo ok", PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
     prun_buf out, err;
     ck_assert_int_eq(prun_communicate(p, "x", 1, INT_MAX, &out, &err), 0);
-    ck_assert_buf_eq(out, "ok\n");
+    th_assert_buf_eq(out, "ok\n");
     prun_buf_free(&out);
     prun_buf_free(&err);
     prun_free(p);
@@ -728,8 +706,8 @@ START_TEST(grandchild_holding_the_pipe)
     killpg(pgid, SIGKILL);
     ck_assert_int_eq(r, 0);
     ck_assert_int_lt(took, 3000);
-    ck_assert_buf_eq(out, "started\n");
-    ck_assert_int_eq(returncode_of(p), 0);
+    th_assert_buf_eq(out, "started\n");
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
     ck_assert_int_eq(prun_stdout(p), -1);  /* the pipe was given up */
     prun_buf_free(&out);
     prun_free(p);
@@ -747,7 +725,7 @@ START_TEST(grace_extends_while_data_keeps_coming)
     ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
     prun_buf out;
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 20000, &out, NULL), 0);
-    ck_assert_buf_eq(out, "started\n1\n2\n3\n4\n5\n6\n");
+    th_assert_buf_eq(out, "started\n1\n2\n3\n4\n5\n6\n");
     prun_buf_free(&out);
     prun_free(p);
 }
@@ -768,7 +746,7 @@ START_TEST(grace_ms_is_honoured)
     ck_assert_int_eq(r, 0);
     ck_assert_int_ge(took, 500);
     ck_assert_int_lt(took, 5000);
-    ck_assert_buf_eq(out, "started\n");
+    th_assert_buf_eq(out, "started\n");
     prun_buf_free(&out);
     prun_free(p);
 }
@@ -783,7 +761,7 @@ START_TEST(no_fds_or_children_left)
         prun_proc *p = start_sh("cat; echo e >&2", PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
         prun_buf out, err;
         ck_assert_int_eq(prun_communicate(p, "lime", 4, 10000, &out, &err), 0);
-        ck_assert_buf_eq(out, "lime");
+        th_assert_buf_eq(out, "lime");
         ck_assert_int_eq(prun_stdin(p), -1);
         ck_assert_int_eq(prun_stdout(p), -1);
         ck_assert_int_eq(prun_stderr(p), -1);
@@ -792,38 +770,29 @@ START_TEST(no_fds_or_children_left)
         prun_buf_free(&err);
         prun_free(p);
     }
-    ck_assert_int_eq(th_count_fds(), fds);
-    ck_assert_int_eq(th_count_children(), 0);
+    th_assert_no_leaks(fds);
 }
 END_TEST
-
-static TCase *tcase(Suite *s, const char *name, int timeout)
-{
-    TCase *tc = tcase_create(name);
-    tcase_set_timeout(tc, timeout);
-    suite_add_tcase(s, tc);
-    return tc;
-}
 
 int main(void)
 {
     Suite *s = suite_create("communicate");
-    TCase *tc = tcase(s, "large", 120);
+    TCase *tc = th_tcase(s, "large", 120);
     tcase_add_test(tc, cat_100mib_both_ways);
     tcase_add_test(tc, stdout_and_stderr_10mib_at_once);
 
-    tc = tcase(s, "epipe", 60);
+    tc = th_tcase(s, "epipe", 60);
     tcase_add_test(tc, child_exits_without_reading);
     tcase_add_test(tc, caller_blocking_sigpipe_sees_none);
     tcase_add_test(tc, callers_pending_sigpipe_is_left_alone);
     tcase_add_test(tc, child_closes_stdin_early);
 
-    tc = tcase(s, "input", 30);
+    tc = th_tcase(s, "input", 30);
     tcase_add_test(tc, bytes_written_before_come_first);
     tcase_add_test(tc, input_without_stdin_pipe_is_an_error);
     tcase_add_test(tc, no_input_closes_stdin);
 
-    tc = tcase(s, "timeout", 60);
+    tc = th_tcase(s, "timeout", 60);
     tcase_add_test(tc, timeout_then_resume_returns_everything);
     tcase_add_test(tc, resume_sends_the_rest_and_closes_stdin);
     tcase_add_test(tc, timeouts_during_heavy_output_lose_nothing);
@@ -831,32 +800,28 @@ int main(void)
     tcase_add_test(tc, timeout_with_a_slow_consumer);
     tcase_add_test(tc, communicate_after_completion);
 
-    tc = tcase(s, "results", 30);
+    tc = th_tcase(s, "results", 30);
     tcase_add_test(tc, null_destinations_are_drained);
     tcase_add_test(tc, streams_that_are_not_pipes_are_null);
 
-    tc = tcase(s, "limits", 60);
+    tc = th_tcase(s, "limits", 60);
     tcase_add_test(tc, max_output_stops_an_endless_stream);
     tcase_add_test(tc, max_output_exactly_reached_is_fine);
     tcase_add_test(tc, on_output_gets_every_byte);
     tcase_add_test(tc, on_output_nonzero_stops_and_kills);
 
-    tc = tcase(s, "signals", 120);
+    tc = th_tcase(s, "signals", 120);
     tcase_add_test(tc, eintr_storm_changes_nothing);
     tcase_add_test(tc, eintr_does_not_stretch_the_deadline);
     tcase_add_test(tc, int_max_timeout_does_not_expire);
 
-    tc = tcase(s, "grace", 30);
+    tc = th_tcase(s, "grace", 30);
     tcase_add_test(tc, grandchild_holding_the_pipe);
     tcase_add_test(tc, grace_extends_while_data_keeps_coming);
     tcase_add_test(tc, grace_ms_is_honoured);
 
-    tc = tcase(s, "leaks", 30);
+    tc = th_tcase(s, "leaks", 30);
     tcase_add_test(tc, no_fds_or_children_left);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return th_run_suite(s);
 }

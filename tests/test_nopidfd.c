@@ -142,15 +142,9 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("nopidfd");
-    TCase *tc = tcase_create("fallback");
-    tcase_set_timeout(tc, 60);
+    TCase *tc = th_tcase(s, "fallback", 60);
     tcase_add_test(tc, test_wait_and_signal_by_pid);
     tcase_add_test(tc, test_wait_wakes_up_promptly);
     tcase_add_test(tc, test_run_and_grace_period);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return th_run_suite(s);
 }

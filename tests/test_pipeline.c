@@ -9,30 +9,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-
-/* A prun_buf holds exactly the string s, NUL-terminated. */
-#define ck_assert_buf_eq(b, s)                                                        \
-    do {                                                                              \
-        const prun_buf *b_ = &(b);                                                    \
-        const char *s_ = (s);                                                         \
-        ck_assert_msg(b_->data != NULL, "%s.data is NULL, expected \"%s\"", #b, s_);   \
-        ck_assert_msg(b_->len == strlen(s_), "%s.len is %zu, expected %zu", #b, b_->len, \
-                      strlen(s_));                                                    \
-        ck_assert_msg(memcmp(b_->data, s_, b_->len) == 0, "%s is \"%.*s\", expected \"%s\"", \
-                      #b, (int)(b_->len > 200 ? 200 : b_->len), b_->data, s_);        \
-        ck_assert_msg(b_->data[b_->len] == '\0', "%s.data is not NUL-terminated", #b); \
-    } while (0)
 
 #define ARGV(...) ((char *[]){__VA_ARGS__, NULL})
 #define SH(cmd) ARGV("sh", "-c", (cmd))
@@ -78,18 +59,6 @@ static int count_non_pidfds(void)
     return n;
 }
 
-/* Waits up to ms for a process that is not our child to be gone. */
-static int wait_gone(pid_t pid, int ms)
-{
-    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (fd < 0)
-        return errno == ESRCH;
-    struct pollfd pfd = {fd, POLLIN, 0};
-    int r = poll(&pfd, 1, ms);
-    close(fd);
-    return r > 0;
-}
-
 static prun_pipeline *start(size_t n, char *const *const stages[], const prun_opts *o)
 {
     prun_pipeline *pl = NULL;
@@ -126,8 +95,8 @@ START_TEST(three_stages_run)
     prun_result res;
     ck_assert_int_eq(prun_pipeline_run(NSTAGES(stages), stages, &o, &res), 0);
     ck_assert_int_eq(res.returncode, 0);
-    ck_assert_buf_eq(res.out, "a\nb\n");
-    ck_assert_buf_eq(res.err, "");
+    th_assert_buf_eq(res.out, "a\nb\n");
+    th_assert_buf_eq(res.err, "");
     prun_result_free(&res);
 }
 END_TEST
@@ -141,7 +110,7 @@ START_TEST(three_stages_communicate)
     ck_assert_uint_eq(prun_pipeline_size(pl), 3);
     prun_buf out, err;
     ck_assert_int_eq(prun_pipeline_communicate(pl, NULL, 0, 10000, &out, &err), 0);
-    ck_assert_buf_eq(out, "c\nb\n");
+    th_assert_buf_eq(out, "c\nb\n");
     ck_assert_ptr_null(err.data);
     prun_buf_free(&out);
     prun_pipeline_free(pl);
@@ -162,7 +131,7 @@ START_TEST(yes_head_finishes_at_once)
     prun_buf out;
     ck_assert_int_eq(prun_pipeline_communicate(pl, NULL, 0, 20000, &out, NULL), 0);
     ck_assert_int_lt(th_now_ms() - t0, 3000);
-    ck_assert_buf_eq(out, "y\n");
+    th_assert_buf_eq(out, "y\n");
     int status = INT_MIN;
     ck_assert_int_eq(prun_pipeline_wait(pl, 10000, &status), 0);
     ck_assert_int_eq(status, 0);
@@ -183,8 +152,8 @@ START_TEST(communicate_with_input)
     prun_pipeline *pl = start(NSTAGES(stages), stages, &o);
     prun_buf out, err;
     ck_assert_int_eq(prun_pipeline_communicate(pl, "hello pipeline", 14, 10000, &out, &err), 0);
-    ck_assert_buf_eq(out, "HELLO PIPELINE");
-    ck_assert_buf_eq(err, "");
+    th_assert_buf_eq(out, "HELLO PIPELINE");
+    th_assert_buf_eq(err, "");
     prun_buf_free(&out);
     prun_buf_free(&err);
     prun_pipeline_free(pl);
@@ -219,7 +188,7 @@ START_TEST(stderr_of_every_stage_in_one_pipe)
     prun_pipeline *pl = start(NSTAGES(stages), stages, &o);
     prun_buf out, err;
     ck_assert_int_eq(prun_pipeline_communicate(pl, NULL, 0, 10000, &out, &err), 0);
-    ck_assert_buf_eq(out, "last\n");
+    th_assert_buf_eq(out, "last\n");
     ck_assert_uint_eq(err.len, 9);
     ck_assert_int_eq(count_lines(&err, "e1\n"), 1);
     ck_assert_int_eq(count_lines(&err, "e2\n"), 1);
@@ -239,7 +208,7 @@ START_TEST(stderr_to_stdout_merges_per_stage)
     prun_pipeline *pl = start(NSTAGES(stages), stages, &o);
     prun_buf out, err;
     ck_assert_int_eq(prun_pipeline_communicate(pl, NULL, 0, 10000, &out, &err), 0);
-    ck_assert_buf_eq(out, "b1\nb2\nc\n");
+    th_assert_buf_eq(out, "b1\nb2\nc\n");
     ck_assert_ptr_null(err.data);
     prun_buf_free(&out);
     prun_pipeline_free(pl);
@@ -344,7 +313,7 @@ START_TEST(stages_share_a_new_group)
         ck_assert_int_eq(pgid_of(stage(pl, i).pid), leader);
     prun_buf out;
     ck_assert_int_eq(prun_pipeline_communicate(pl, "through", 7, 10000, &out, NULL), 0);
-    ck_assert_buf_eq(out, "through");
+    th_assert_buf_eq(out, "through");
     prun_buf_free(&out);
     prun_pipeline_free(pl);
     ck_assert_int_eq(count_non_pidfds(), fds);
@@ -361,7 +330,7 @@ START_TEST(keep_pgroup_stays_in_ours)
         ck_assert_int_eq(pgid_of(stage(pl, i).pid), getpgrp());
     prun_buf out;
     ck_assert_int_eq(prun_pipeline_communicate(pl, "x", 1, 10000, &out, NULL), 0);
-    ck_assert_buf_eq(out, "x");
+    th_assert_buf_eq(out, "x");
     prun_buf_free(&out);
     prun_pipeline_free(pl);
 }
@@ -387,8 +356,7 @@ static void missing_stage(size_t missing)
     ck_assert_uint_eq(failed, missing);
     ck_assert_msg(strstr(prun_last_error(), "prun-test-no-such-program"),
                   "the error does not name the program: %s", prun_last_error());
-    ck_assert_int_eq(th_count_fds(), fds);
-    ck_assert_int_eq(th_count_children(), 0);
+    th_assert_no_leaks(fds);
 }
 
 START_TEST(missing_middle_stage)
@@ -434,7 +402,7 @@ START_TEST(timeout_kills_every_stage_and_grandchild)
     ck_assert_ptr_nonnull(res.out.data);
     pid_t grandchild = (pid_t)atoi(res.out.data);
     ck_assert_int_gt(grandchild, 1);
-    ck_assert_msg(wait_gone(grandchild, 3000), "the grandchild %d outlived the timeout",
+    ck_assert_msg(th_wait_gone(grandchild, 3000), "the grandchild %d outlived the timeout",
                   (int)grandchild);
     ck_assert_int_eq(res.returncode, -9);
     prun_result_free(&res);
@@ -452,7 +420,7 @@ START_TEST(communicate_timeout_then_kill)
     ck_assert_int_eq(prun_pipeline_poll(pl, NULL), 0);
     ck_assert_int_eq(prun_pipeline_kill(pl), 0);
     ck_assert_int_eq(prun_pipeline_communicate(pl, NULL, 0, 10000, &out, NULL), 0);
-    ck_assert_buf_eq(out, "part\n");
+    th_assert_buf_eq(out, "part\n");
     ck_assert_int_eq(stage(pl, 0).returncode, -9);
     ck_assert_int_eq(stage(pl, 1).returncode, -9);
     prun_buf_free(&out);
@@ -519,23 +487,14 @@ START_TEST(no_leaks_after_a_batch)
         ck_assert_int_eq(prun_pipeline_run(3, exits_3_5_0, &fail, &res), PRUN_ECHECK);
         prun_result_free(&res);
     }
-    ck_assert_int_eq(th_count_fds(), fds);
-    ck_assert_int_eq(th_count_children(), 0);
+    th_assert_no_leaks(fds);
 }
 END_TEST
-
-static TCase *tcase(Suite *s, const char *name, int timeout)
-{
-    TCase *tc = tcase_create(name);
-    tcase_set_timeout(tc, timeout);
-    suite_add_tcase(s, tc);
-    return tc;
-}
 
 int main(void)
 {
     Suite *s = suite_create("pipeline");
-    TCase *tc = tcase(s, "wiring", 60);
+    TCase *tc = th_tcase(s, "wiring", 60);
     tcase_add_test(tc, three_stages_run);
     tcase_add_test(tc, three_stages_communicate);
     tcase_add_test(tc, yes_head_finishes_at_once);
@@ -544,32 +503,28 @@ int main(void)
     tcase_add_test(tc, stderr_of_every_stage_in_one_pipe);
     tcase_add_test(tc, stderr_to_stdout_merges_per_stage);
 
-    tc = tcase(s, "status", 60);
+    tc = th_tcase(s, "status", 60);
     tcase_add_test(tc, pipefail_via_status);
     tcase_add_test(tc, pipefail_via_run);
     tcase_add_test(tc, per_stage_results_and_rusage);
 
-    tc = tcase(s, "groups", 30);
+    tc = th_tcase(s, "groups", 30);
     tcase_add_test(tc, stages_share_a_new_group);
     tcase_add_test(tc, keep_pgroup_stays_in_ours);
 
-    tc = tcase(s, "failed start", 30);
+    tc = th_tcase(s, "failed start", 30);
     tcase_add_test(tc, missing_middle_stage);
     tcase_add_test(tc, missing_first_and_last_stage);
     tcase_add_test(tc, missing_stage_in_run);
 
-    tc = tcase(s, "timeout and signals", 60);
+    tc = th_tcase(s, "timeout and signals", 60);
     tcase_add_test(tc, timeout_kills_every_stage_and_grandchild);
     tcase_add_test(tc, communicate_timeout_then_kill);
     tcase_add_test(tc, terminate_and_kill_reach_every_stage);
     tcase_add_test(tc, signals_without_a_group);
 
-    tc = tcase(s, "leaks", 60);
+    tc = th_tcase(s, "leaks", 60);
     tcase_add_test(tc, no_leaks_after_a_batch);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return th_run_suite(s);
 }

@@ -17,37 +17,11 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-#define POPEN_OK(pp, argv, o)                                                      \
-    do {                                                                           \
-        int r_ = prun_popen((pp), (argv), (o));                                    \
-        ck_assert_msg(r_ == 0, "prun_popen: %d (%s)", r_, prun_last_error());     \
-    } while (0)
-
-static int write_all(int fd, const char *s)
-{
-    for (size_t len = strlen(s); len;) {
-        ssize_t w = write(fd, s, len);
-        if (w <= 0)
-            return -1;
-        s += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Blocks until pid has exited, leaving it a zombie for the library. */
 static void wait_exited_unreaped(pid_t pid)
 {
     siginfo_t si;
     ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
-}
-
-static int wait_rc(prun_proc *p)
-{
-    int rc = 12345;
-    int r = prun_wait(p, PRUN_FOREVER, &rc);
-    ck_assert_msg(r == 0, "prun_wait: %d (%s)", r, prun_strerror(r));
-    return rc;
 }
 
 static char *sleep_argv[] = {"sleep", "30", NULL};
@@ -65,10 +39,10 @@ START_TEST(exit_statuses_0_to_255)
             char cmd[32];
             snprintf(cmd, sizeof cmd, "exit %d", base + i);
             char *argv[] = {"sh", "-c", cmd, NULL};
-            POPEN_OK(&p[i], argv, NULL);
+            TH_POPEN_OK(&p[i], argv, NULL);
         }
         for (int i = 0; i < BATCH; i++) {
-            ck_assert_int_eq(wait_rc(p[i]), base + i);
+            ck_assert_int_eq(th_returncode(p[i], PRUN_FOREVER), base + i);
             prun_free(p[i]);
         }
     }
@@ -88,8 +62,8 @@ START_TEST(death_by_signal)
 {
     char *argv[] = {"sh", "-c", (char *)deaths[_i].cmd, NULL};
     prun_proc *p;
-    POPEN_OK(&p, argv, NULL);
-    ck_assert_int_eq(wait_rc(p), deaths[_i].rc);
+    TH_POPEN_OK(&p, argv, NULL);
+    ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), deaths[_i].rc);
     prun_free(p);
 }
 END_TEST
@@ -101,20 +75,20 @@ START_TEST(poll_before_and_after_exit)
     char *argv[] = {"sh", "-c", "read x; exit 7", NULL};
     prun_opts o = {.stdin_io = PRUN_PIPE};
     prun_proc *p;
-    POPEN_OK(&p, argv, &o);
+    TH_POPEN_OK(&p, argv, &o);
     int rc = 12345;
     ck_assert_int_eq(prun_poll(p, &rc), 0);
     ck_assert_int_eq(rc, 12345);
     ck_assert_int_eq(prun_poll(p, NULL), 0);
-    ck_assert_int_eq(write_all(prun_stdin(p), "A\n"), 0);
-    ck_assert_int_eq(wait_rc(p), 7);
+    ck_assert_int_eq(th_write_all(prun_stdin(p), "A\n"), 0);
+    ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), 7);
     /* Cached: the child is gone, so a second reap could not say 7. */
     for (int i = 0; i < 3; i++) {
         rc = 12345;
         ck_assert_int_eq(prun_poll(p, &rc), 1);
         ck_assert_int_eq(rc, 7);
     }
-    ck_assert_int_eq(wait_rc(p), 7);
+    ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), 7);
     prun_free(p);
 }
 END_TEST
@@ -124,7 +98,7 @@ START_TEST(poll_reaps_exited_child)
 {
     char *argv[] = {"sh", "-c", "exit 5", NULL};
     prun_proc *p;
-    POPEN_OK(&p, argv, NULL);
+    TH_POPEN_OK(&p, argv, NULL);
     wait_exited_unreaped(prun_pid(p));
     ck_assert_ptr_null(prun_rusage(p));
     int rc = 12345;
@@ -144,7 +118,7 @@ END_TEST
 START_TEST(wait_times_out)
 {
     prun_proc *p;
-    POPEN_OK(&p, sleep_argv, NULL);
+    TH_POPEN_OK(&p, sleep_argv, NULL);
     int rc = 12345;
     int64_t start = th_now_ms();
     ck_assert_int_eq(prun_wait(p, 300, &rc), PRUN_ETIMEOUT);
@@ -154,7 +128,7 @@ START_TEST(wait_times_out)
     ck_assert_int_eq(rc, 12345);
     ck_assert_int_eq(prun_poll(p, NULL), 0);
     ck_assert_int_eq(prun_kill(p), 0);
-    ck_assert_int_eq(wait_rc(p), -SIGKILL);
+    ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), -SIGKILL);
     prun_free(p);
 }
 END_TEST
@@ -165,7 +139,7 @@ START_TEST(wait_returns_promptly)
     char *argv[] = {"cat", NULL};
     prun_opts o = {.stdin_io = PRUN_PIPE};
     prun_proc *p;
-    POPEN_OK(&p, argv, &o);
+    TH_POPEN_OK(&p, argv, &o);
     ck_assert_int_eq(prun_close_stream(p, 0), 0);
     int64_t start = th_now_ms();
     int rc = 12345;
@@ -182,7 +156,7 @@ START_TEST(wait_wakes_on_exit_while_waiting)
 {
     char *argv[] = {"sleep", "0.2", NULL};
     prun_proc *p;
-    POPEN_OK(&p, argv, NULL);
+    TH_POPEN_OK(&p, argv, NULL);
     int64_t start = th_now_ms();
     int rc = 12345;
     ck_assert_int_eq(prun_wait(p, 20000, &rc), 0);
@@ -196,7 +170,7 @@ END_TEST
 START_TEST(wait_zero_does_not_block)
 {
     prun_proc *p;
-    POPEN_OK(&p, sleep_argv, NULL);
+    TH_POPEN_OK(&p, sleep_argv, NULL);
     int64_t start = th_now_ms();
     ck_assert_int_eq(prun_wait(p, 0, NULL), PRUN_ETIMEOUT);
     ck_assert_int_lt(th_now_ms() - start, 1000);
@@ -224,9 +198,9 @@ static const struct {
 START_TEST(signal_is_delivered)
 {
     prun_proc *p;
-    POPEN_OK(&p, sleep_argv, NULL);
+    TH_POPEN_OK(&p, sleep_argv, NULL);
     ck_assert_int_eq(senders[_i].send(p), 0);
-    ck_assert_int_eq(wait_rc(p), senders[_i].rc);
+    ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), senders[_i].rc);
     prun_free(p);
 }
 END_TEST
@@ -235,15 +209,15 @@ START_TEST(signals_after_reap_are_harmless)
 {
     char *argv[] = {"true", NULL};
     prun_proc *p;
-    POPEN_OK(&p, argv, NULL);
-    ck_assert_int_eq(wait_rc(p), 0);
+    TH_POPEN_OK(&p, argv, NULL);
+    ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), 0);
     ck_assert_int_eq(prun_terminate(p), 0);
     ck_assert_int_eq(prun_kill(p), 0);
     ck_assert_int_eq(prun_send_signal(p, SIGKILL), 0);
     int rc = 12345;
     ck_assert_int_eq(prun_poll(p, &rc), 1);
     ck_assert_int_eq(rc, 0);
-    ck_assert_int_eq(wait_rc(p), 0);
+    ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), 0);
     prun_free(p);
 }
 END_TEST
@@ -254,10 +228,10 @@ START_TEST(signal_to_exited_child_keeps_status)
 {
     char *argv[] = {"sh", "-c", "exit 4", NULL};
     prun_proc *p;
-    POPEN_OK(&p, argv, NULL);
+    TH_POPEN_OK(&p, argv, NULL);
     wait_exited_unreaped(prun_pid(p));
     ck_assert_int_eq(prun_kill(p), 0);
-    ck_assert_int_eq(wait_rc(p), 4);
+    ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), 4);
     prun_free(p);
 }
 END_TEST
@@ -293,7 +267,7 @@ START_TEST(signal_after_external_reap_sends_nothing)
 {
     char *argv[] = {"sh", "-c", "exit 3", NULL};
     prun_proc *p;
-    POPEN_OK(&p, argv, NULL);
+    TH_POPEN_OK(&p, argv, NULL);
     pid_t pid = prun_pid(p);
     siginfo_t si;
     ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED), 0);
@@ -308,11 +282,11 @@ START_TEST(signal_after_external_reap_sends_nothing)
         /* Had the victim got the SIGKILL or SIGTERM, it would not die of
          * this SIGINT. */
         ck_assert_int_eq(prun_send_signal(victim, SIGINT), 0);
-        ck_assert_int_eq(wait_rc(victim), -SIGINT);
+        ck_assert_int_eq(th_returncode(victim, PRUN_FOREVER), -SIGINT);
         prun_free(victim);
     }
     /* The status is unknown: 0, as subprocess says. */
-    ck_assert_int_eq(wait_rc(p), 0);
+    ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), 0);
     prun_free(p);
 }
 END_TEST
@@ -360,11 +334,11 @@ START_TEST(rusage_after_reaping)
     char *argv[] = {"cat", NULL};
     prun_opts o = {.stdin_io = PRUN_PIPE};
     prun_proc *p;
-    POPEN_OK(&p, argv, &o);
+    TH_POPEN_OK(&p, argv, &o);
     ck_assert_ptr_null(prun_rusage(p));
     ck_assert_int_eq(prun_close_stream(p, 0), 0);
     ck_assert_int_eq(prun_stdin(p), -1);
-    ck_assert_int_eq(wait_rc(p), 0);
+    ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), 0);
     const struct rusage *ru = prun_rusage(p);
     ck_assert_ptr_nonnull(ru);
     ck_assert_int_gt(ru->ru_maxrss, 0);  /* filled in, not just zeroes */
@@ -381,12 +355,11 @@ START_TEST(thousand_spawns_leave_nothing)
     const prun_opts pipes = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE};
     for (int i = 0; i < 1000; i++) {
         prun_proc *p;
-        POPEN_OK(&p, argv, i % 2 ? &pipes : NULL);
-        ck_assert_int_eq(wait_rc(p), 0);
+        TH_POPEN_OK(&p, argv, i % 2 ? &pipes : NULL);
+        ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), 0);
         prun_free(p);
     }
-    ck_assert_int_eq(th_count_fds(), fds);
-    ck_assert_int_eq(th_count_children(), 0);
+    th_assert_no_leaks(fds);
 }
 END_TEST
 
@@ -397,11 +370,10 @@ START_TEST(free_running_child_that_exits_on_eof)
     char *argv[] = {"cat", NULL};
     prun_opts o = {.stdin_io = PRUN_PIPE};
     prun_proc *p;
-    POPEN_OK(&p, argv, &o);
+    TH_POPEN_OK(&p, argv, &o);
     ck_assert_int_eq(prun_poll(p, NULL), 0);
     prun_free(p);
-    ck_assert_int_eq(th_count_children(), 0);
-    ck_assert_int_eq(th_count_fds(), fds);
+    th_assert_no_leaks(fds);
 }
 END_TEST
 
@@ -430,7 +402,7 @@ static int cat_round(struct spawner *s, int round)
         snprintf(s->failure, sizeof s->failure, "popen: %s", prun_last_error());
         return -1;
     }
-    if (write_all(prun_stdin(p), input) || prun_close_stream(p, 0))
+    if (th_write_all(prun_stdin(p), input) || prun_close_stream(p, 0))
         snprintf(s->failure, sizeof s->failure, "cannot write to cat: %s", strerror(errno));
     char *out = th_read_all(prun_stdout(p), NULL);
     char *err = th_read_all(prun_stderr(p), NULL);
@@ -465,8 +437,7 @@ START_TEST(threads_spawn_at_once)
         pthread_join(s[i].thread, NULL);
     for (int i = 0; i < N_THREADS; i++)
         ck_assert_msg(!s[i].failure[0], "thread %d: %s", i, s[i].failure);
-    ck_assert_int_eq(th_count_fds(), fds);
-    ck_assert_int_eq(th_count_children(), 0);
+    th_assert_no_leaks(fds);
 }
 END_TEST
 
@@ -506,7 +477,7 @@ static int thread_asleep(pid_t tid)
 START_TEST(two_threads_wait_on_one_handle)
 {
     prun_proc *p;
-    POPEN_OK(&p, sleep_argv, NULL);
+    TH_POPEN_OK(&p, sleep_argv, NULL);
     int tids[2];
     ck_assert_int_eq(pipe2(tids, O_CLOEXEC), 0);
     struct waiter w = {p, tids[1], 12345, 12345};
@@ -518,7 +489,7 @@ START_TEST(two_threads_wait_on_one_handle)
 
     ck_assert_int_eq(prun_wait(p, 50, NULL), PRUN_ETIMEOUT);
     ck_assert_int_eq(prun_kill(p), 0);
-    int rc = wait_rc(p);
+    int rc = th_returncode(p, PRUN_FOREVER);
     pthread_join(thread, NULL);
     ck_assert_int_eq(rc, -SIGKILL);
     ck_assert_int_eq(w.result, 0);
@@ -536,55 +507,42 @@ static Suite *proc_suite(void)
     Suite *s = suite_create("proc");
     TCase *tc;
 
-    tc = tcase_create("returncode");
+    tc = th_tcase(s, "returncode", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, exit_statuses_0_to_255);
     tcase_add_loop_test(tc, death_by_signal, 0, (int)(sizeof deaths / sizeof deaths[0]));
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("poll");
+    tc = th_tcase(s, "poll", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, poll_before_and_after_exit);
     tcase_add_test(tc, poll_reaps_exited_child);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("wait");
+    tc = th_tcase(s, "wait", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, wait_times_out);
     tcase_add_test(tc, wait_returns_promptly);
     tcase_add_test(tc, wait_wakes_on_exit_while_waiting);
     tcase_add_test(tc, wait_zero_does_not_block);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("signals");
+    tc = th_tcase(s, "signals", TH_CHECK_TIMEOUT);
     tcase_add_loop_test(tc, signal_is_delivered, 0, (int)(sizeof senders / sizeof senders[0]));
     tcase_add_test(tc, signals_after_reap_are_harmless);
     tcase_add_test(tc, signal_to_exited_child_keeps_status);
     tcase_add_test(tc, signal_after_external_reap_sends_nothing);
     tcase_add_test(tc, returncode_0_when_sigchld_ignored);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("rusage");
+    tc = th_tcase(s, "rusage", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, rusage_after_reaping);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("leaks");
+    tc = th_tcase(s, "leaks", 120);
     tcase_add_test(tc, thousand_spawns_leave_nothing);
     tcase_add_test(tc, free_running_child_that_exits_on_eof);
-    tcase_set_timeout(tc, 120);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("threads");
+    tc = th_tcase(s, "threads", 120);
     tcase_add_test(tc, threads_spawn_at_once);
     tcase_add_test(tc, two_threads_wait_on_one_handle);
-    tcase_set_timeout(tc, 120);
-    suite_add_tcase(s, tc);
 
     return s;
 }
 
 int main(void)
 {
-    SRunner *sr = srunner_create(proc_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return th_run_suite(proc_suite());
 }

@@ -7,45 +7,13 @@
 #include <check.h>
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-
-/* A prun_buf holds exactly the string s, NUL-terminated. */
-#define ck_assert_buf_eq(b, s)                                                        \
-    do {                                                                              \
-        const prun_buf *b_ = &(b);                                                    \
-        const char *s_ = (s);                                                         \
-        ck_assert_msg(b_->data != NULL, "%s.data is NULL, expected \"%s\"", #b, s_);   \
-        ck_assert_msg(b_->len == strlen(s_), "%s.len is %zu, expected %zu", #b, b_->len, \
-                      strlen(s_));                                                    \
-        ck_assert_msg(memcmp(b_->data, s_, b_->len) == 0, "%s is \"%.*s\", expected \"%s\"", \
-                      #b, (int)(b_->len > 200 ? 200 : b_->len), b_->data, s_);        \
-        ck_assert_msg(b_->data[b_->len] == '\0', "%s.data is not NUL-terminated", #b); \
-    } while (0)
-
 #define SH(cmd) ((char *[]){"sh", "-c", (cmd), NULL})
-
-/* Waits up to ms for a process that is not our child to be gone: 1 gone,
- * 0 still there.  A pidfd is readable once the process has exited. */
-static int wait_gone(pid_t pid, int ms)
-{
-    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (fd < 0)
-        return errno == ESRCH;
-    struct pollfd pfd = {fd, POLLIN, 0};
-    int r = poll(&pfd, 1, ms);
-    close(fd);
-    return r > 0;
-}
 
 static pid_t pid_in(const prun_buf *b)
 {
@@ -63,8 +31,8 @@ START_TEST(run_captures_output)
     prun_result res;
     ck_assert_int_eq(prun_run(SH("printf BDFL; printf FLUFL >&2"), &o, &res), 0);
     ck_assert_int_eq(res.returncode, 0);
-    ck_assert_buf_eq(res.out, "BDFL");
-    ck_assert_buf_eq(res.err, "FLUFL");
+    th_assert_buf_eq(res.out, "BDFL");
+    th_assert_buf_eq(res.err, "FLUFL");
     prun_result_free(&res);
     ck_assert_ptr_null(res.out.data);
 }
@@ -96,8 +64,8 @@ START_TEST(run_check_fills_the_result)
     prun_result res;
     ck_assert_int_eq(prun_run(SH("echo o; echo e >&2; exit 3"), &o, &res), PRUN_ECHECK);
     ck_assert_int_eq(res.returncode, 3);
-    ck_assert_buf_eq(res.out, "o\n");
-    ck_assert_buf_eq(res.err, "e\n");
+    th_assert_buf_eq(res.out, "o\n");
+    th_assert_buf_eq(res.err, "e\n");
     ck_assert_ptr_nonnull(strstr(prun_last_error(), "3"));
     prun_result_free(&res);
 
@@ -116,7 +84,7 @@ START_TEST(run_input)
     prun_opts o = {.capture_output = 1, .input = "pear", .input_len = 4};
     prun_result res;
     ck_assert_int_eq(prun_run((char *[]){"tr", "a-z", "A-Z", NULL}, &o, &res), 0);
-    ck_assert_buf_eq(res.out, "PEAR");
+    th_assert_buf_eq(res.out, "PEAR");
     prun_result_free(&res);
 }
 END_TEST
@@ -129,7 +97,7 @@ START_TEST(run_empty_input)
     prun_result res;
     ck_assert_int_eq(prun_run(SH("[ -p /dev/stdin ] || exit 9; wc -c"), &o, &res), 0);
     ck_assert_int_eq(res.returncode, 0);
-    ck_assert_buf_eq(res.out, "0\n");
+    th_assert_buf_eq(res.out, "0\n");
     prun_result_free(&res);
 }
 END_TEST
@@ -201,8 +169,8 @@ START_TEST(run_timeout_keeps_partial_output)
     int64_t took = th_now_ms() - t0;
     ck_assert_int_ge(took, 450);
     ck_assert_int_lt(took, 3000);
-    ck_assert_buf_eq(res.out, "out");
-    ck_assert_buf_eq(res.err, "err");
+    th_assert_buf_eq(res.out, "out");
+    th_assert_buf_eq(res.err, "err");
     ck_assert_int_eq(res.returncode, -9);
     ck_assert_int_eq(th_count_children(), 0);
     prun_result_free(&res);
@@ -214,7 +182,7 @@ START_TEST(run_int_max_timeout)
     prun_opts o = {.capture_output = 1, .timeout_ms = INT_MAX};
     prun_result res;
     ck_assert_int_eq(prun_run(SH("sleep 0.2; echo ok"), &o, &res), 0);
-    ck_assert_buf_eq(res.out, "ok\n");
+    th_assert_buf_eq(res.out, "ok\n");
     prun_result_free(&res);
 }
 END_TEST
@@ -234,7 +202,7 @@ static void grandchild_case(int timeout_ms)
     ck_assert_int_eq(r, 0);
     ck_assert_int_lt(took, 3000);
     ck_assert_int_eq(res.returncode, 0);
-    ck_assert_buf_eq(res.out, "started\n");
+    th_assert_buf_eq(res.out, "started\n");
     prun_result_free(&res);
 }
 
@@ -259,7 +227,7 @@ START_TEST(run_timeout_kills_the_group)
     ck_assert_int_eq(prun_run(SH("sleep 100 & echo $!; wait"), &o, &res), PRUN_ETIMEOUT);
     ck_assert_int_lt(th_now_ms() - t0, 3000);
     pid_t grandchild = pid_in(&res.out);
-    ck_assert_msg(wait_gone(grandchild, 3000), "the grandchild %d outlived the timeout",
+    ck_assert_msg(th_wait_gone(grandchild, 3000), "the grandchild %d outlived the timeout",
                   (int)grandchild);
     ck_assert_int_eq(res.returncode, -9);
     prun_result_free(&res);
@@ -291,12 +259,12 @@ START_TEST(check_output_captures_stdout)
 {
     prun_buf out;
     ck_assert_int_eq(prun_check_output(SH("printf hello; printf e >/dev/null"), NULL, &out), 0);
-    ck_assert_buf_eq(out, "hello");
+    th_assert_buf_eq(out, "hello");
     prun_buf_free(&out);
 
     prun_opts o = {.input = "pear", .input_len = 4};
     ck_assert_int_eq(prun_check_output((char *[]){"tr", "a-z", "A-Z", NULL}, &o, &out), 0);
-    ck_assert_buf_eq(out, "PEAR");
+    th_assert_buf_eq(out, "PEAR");
     prun_buf_free(&out);
 }
 END_TEST
@@ -305,7 +273,7 @@ START_TEST(check_output_keeps_output_on_failure)
 {
     prun_buf out;
     ck_assert_int_eq(prun_check_output(SH("printf partial; exit 2"), NULL, &out), PRUN_ECHECK);
-    ck_assert_buf_eq(out, "partial");
+    th_assert_buf_eq(out, "partial");
     prun_buf_free(&out);
 }
 END_TEST
@@ -346,7 +314,7 @@ START_TEST(getstatusoutput_semantics)
         ck_assert_msg(status == cases[i].status, "%s: status %d, expected %d", cases[i].cmd,
                       status, cases[i].status);
         if (cases[i].out)
-            ck_assert_buf_eq(out, cases[i].out);
+            th_assert_buf_eq(out, cases[i].out);
         else
             ck_assert_msg(out.len > 0 && strstr(out.data, "junk"), "%s: no error message",
                           cases[i].cmd);
@@ -406,23 +374,14 @@ START_TEST(no_leaks_after_a_batch)
         prun_buf_free(&out);
         free(prun_getoutput("echo y"));
     }
-    ck_assert_int_eq(th_count_fds(), fds);
-    ck_assert_int_eq(th_count_children(), 0);
+    th_assert_no_leaks(fds);
 }
 END_TEST
-
-static TCase *tcase(Suite *s, const char *name, int timeout)
-{
-    TCase *tc = tcase_create(name);
-    tcase_set_timeout(tc, timeout);
-    suite_add_tcase(s, tc);
-    return tc;
-}
 
 int main(void)
 {
     Suite *s = suite_create("run");
-    TCase *tc = tcase(s, "run", 30);
+    TCase *tc = th_tcase(s, "run", 30);
     tcase_add_test(tc, run_captures_output);
     tcase_add_test(tc, run_without_capture_gives_null);
     tcase_add_test(tc, run_returncode_of_a_signal);
@@ -434,14 +393,14 @@ int main(void)
     tcase_add_test(tc, run_missing_program);
     tcase_add_test(tc, run_max_output);
 
-    tc = tcase(s, "timeout", 60);
+    tc = th_tcase(s, "timeout", 60);
     tcase_add_test(tc, run_timeout_keeps_partial_output);
     tcase_add_test(tc, run_int_max_timeout);
     tcase_add_test(tc, run_grandchild_holding_the_pipes);
     tcase_add_test(tc, run_grandchild_with_timeout_is_no_timeout);
     tcase_add_test(tc, run_timeout_kills_the_group);
 
-    tc = tcase(s, "wrappers", 30);
+    tc = th_tcase(s, "wrappers", 30);
     tcase_add_test(tc, call_returns_the_returncode);
     tcase_add_test(tc, check_call_fails_on_nonzero);
     tcase_add_test(tc, check_output_captures_stdout);
@@ -450,12 +409,8 @@ int main(void)
     tcase_add_test(tc, getstatusoutput_semantics);
     tcase_add_test(tc, getoutput_returns_the_text);
 
-    tc = tcase(s, "leaks", 60);
+    tc = th_tcase(s, "leaks", 60);
     tcase_add_test(tc, no_leaks_after_a_batch);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return th_run_suite(s);
 }
