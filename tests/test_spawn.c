@@ -22,24 +22,6 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-#define POPEN_OK(pp, argv, o)                                                      \
-    do {                                                                           \
-        int r_ = prun_popen((pp), (argv), (o));                                    \
-        ck_assert_msg(r_ == 0, "prun_popen: %d (%s)", r_, prun_last_error());     \
-    } while (0)
-
-static int write_all(int fd, const char *s)
-{
-    for (size_t len = strlen(s); len;) {
-        ssize_t w = write(fd, s, len);
-        if (w <= 0)
-            return -1;
-        s += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 struct outcome {
     int rc;
     char *out, *err; /* NULL for a stream that was not a pipe */
@@ -62,7 +44,7 @@ static int collect(char *const argv[], const prun_opts *o, const char *input, st
     if (r)
         return r;
     if (prun_stdin(p) >= 0) {
-        if (input && write_all(prun_stdin(p), input))
+        if (input && th_write_all(prun_stdin(p), input))
             r = -EIO;
         prun_close_stream(p, 0);
     }
@@ -94,12 +76,27 @@ static char *output_of(char *const argv[], prun_opts *o)
     return res.out;
 }
 
+/* argv's stdout, with o, must be expected (and its exit status 0). */
+static void expect_output(char *const argv[], prun_opts *o, const char *expected)
+{
+    char *out = output_of(argv, o);
+    ck_assert_str_eq(out, expected);
+    free(out);
+}
+
 /* An anonymous file holding text, at offset 0. */
 static int mem_file(const char *text, int cloexec)
 {
     int fd = memfd_create("prun-test", cloexec ? MFD_CLOEXEC : 0);
-    if (fd < 0 || write_all(fd, text) || lseek(fd, 0, SEEK_SET) < 0)
+    if (fd < 0 || th_write_all(fd, text) || lseek(fd, 0, SEEK_SET) < 0)
         return -1;
+    return fd;
+}
+
+static int empty_mem_file(void)
+{
+    int fd = mem_file("", 1);
+    ck_assert_int_ge(fd, 0);
     return fd;
 }
 
@@ -109,6 +106,16 @@ static char *file_text(int fd)
     if (lseek(fd, 0, SEEK_SET) < 0)
         return strdup("<lseek failed>");
     return th_read_all(fd, NULL);
+}
+
+/* argv, with o, exits 0 having written exactly expected to the file fd. */
+static void expect_written(char *const argv[], const prun_opts *o, int fd, const char *expected)
+{
+    struct outcome res = run(argv, o, NULL);
+    ck_assert_int_eq(res.rc, 0);
+    char *text = file_text(fd);
+    ck_assert_str_eq(text, expected);
+    free(text);
 }
 
 static char *path_in(const char *dir, const char *name)
@@ -134,12 +141,14 @@ static void expect_error(char *const argv[], const prun_opts *o, int err, const 
     ck_assert_int_eq(th_count_children(), children);
 }
 
-/* The message for err about the program or directory name. */
-static char *message(const char *fmt, const char *name, int err)
+/* expect_error() with the message fmt % (name, strerror(-err)). */
+static void expect_error_about(char *const argv[], const prun_opts *o, int err, const char *fmt,
+                               const char *name)
 {
-    char *s;
-    ck_assert_int_ge(asprintf(&s, fmt, name, strerror(err)), 0);
-    return s;
+    char *message;
+    ck_assert_int_ge(asprintf(&message, fmt, name, strerror(-err)), 0);
+    expect_error(argv, o, err, message);
+    free(message);
 }
 
 /* ---- forked helpers ------------------------------------------------- */
@@ -229,13 +238,11 @@ START_TEST(stdin_devnull)
     char *argv[] = {"sh", "-c", "readlink /proc/$$/fd/0; cat; echo rc=$?", NULL};
     prun_opts o = {.stdin_io = PRUN_DEVNULL, .stdout_io = PRUN_PIPE};
     prun_proc *p;
-    POPEN_OK(&p, argv, &o);
+    TH_POPEN_OK(&p, argv, &o);
     ck_assert_int_eq(prun_stdin(p), -1);
     char *out = th_read_all(prun_stdout(p), NULL);
     ck_assert_str_eq(out, "/dev/null\nrc=0\n");
-    int rc;
-    ck_assert_int_eq(prun_wait(p, PRUN_FOREVER, &rc), 0);
-    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), 0);
     free(out);
     prun_free(p);
 }
@@ -248,9 +255,7 @@ START_TEST(stdin_fd_from_offset)
     ck_assert_int_eq(lseek(fd, 2, SEEK_SET), 2);
     char *argv[] = {"tr", "a-z", "A-Z", NULL};
     prun_opts o = {.stdin_io = PRUN_FD, .stdin_fd = fd};
-    char *out = output_of(argv, &o);
-    ck_assert_str_eq(out, "PEAR");
-    free(out);
+    expect_output(argv, &o, "PEAR");
     close(fd);
 }
 END_TEST
@@ -262,7 +267,7 @@ START_TEST(stdout_pipe)
     char *argv[] = {"printf", "stdout", NULL};
     prun_opts o = {.stdout_io = PRUN_PIPE};
     prun_proc *p;
-    POPEN_OK(&p, argv, &o);
+    TH_POPEN_OK(&p, argv, &o);
     ck_assert_int_eq(prun_stdin(p), -1);
     ck_assert_int_eq(prun_stderr(p), -1);
     ck_assert_int_ge(prun_stdout(p), 0);
@@ -291,15 +296,10 @@ END_TEST
 
 START_TEST(stdout_fd)
 {
-    int fd = mem_file("", 1);
-    ck_assert_int_ge(fd, 0);
+    int fd = empty_mem_file();
     char *argv[] = {"printf", "orange", NULL};
     prun_opts o = {.stdout_io = PRUN_FD, .stdout_fd = fd};
-    struct outcome res = run(argv, &o, NULL);
-    ck_assert_int_eq(res.rc, 0);
-    char *text = file_text(fd);
-    ck_assert_str_eq(text, "orange");
-    free(text);
+    expect_written(argv, &o, fd, "orange");
     close(fd);
 }
 END_TEST
@@ -331,15 +331,10 @@ END_TEST
 
 START_TEST(stderr_fd)
 {
-    int fd = mem_file("", 1);
-    ck_assert_int_ge(fd, 0);
+    int fd = empty_mem_file();
     char *argv[] = {"sh", "-c", "printf err >&2", NULL};
     prun_opts o = {.stderr_io = PRUN_FD, .stderr_fd = fd};
-    struct outcome res = run(argv, &o, NULL);
-    ck_assert_int_eq(res.rc, 0);
-    char *text = file_text(fd);
-    ck_assert_str_eq(text, "err");
-    free(text);
+    expect_written(argv, &o, fd, "err");
     close(fd);
 }
 END_TEST
@@ -348,7 +343,7 @@ START_TEST(stderr_to_stdout_pipe)
 {
     prun_opts o = {.stdout_io = PRUN_PIPE, .stderr_io = PRUN_STDOUT};
     prun_proc *p;
-    POPEN_OK(&p, apple_orange_argv, &o);
+    TH_POPEN_OK(&p, apple_orange_argv, &o);
     ck_assert_int_eq(prun_stderr(p), -1);
     char *out = th_read_all(prun_stdout(p), NULL);
     ck_assert_str_eq(out, "appleorange");
@@ -359,14 +354,9 @@ END_TEST
 
 START_TEST(stderr_to_stdout_fd)
 {
-    int fd = mem_file("", 1);
-    ck_assert_int_ge(fd, 0);
+    int fd = empty_mem_file();
     prun_opts o = {.stdout_io = PRUN_FD, .stdout_fd = fd, .stderr_io = PRUN_STDOUT};
-    struct outcome res = run(apple_orange_argv, &o, NULL);
-    ck_assert_int_eq(res.rc, 0);
-    char *text = file_text(fd);
-    ck_assert_str_eq(text, "appleorange");
-    free(text);
+    expect_written(apple_orange_argv, &o, fd, "appleorange");
     close(fd);
 }
 END_TEST
@@ -414,18 +404,32 @@ END_TEST
 
 static char *cat_err_argv[] = {"sh", "-c", "printf 'got %s' \"$(cat)\"; printf err >&2", NULL};
 
+/* New files at fds in (holding "STDIN"), out and err (empty). */
+static int std_files_at(int in, int out, int err, int cloexec)
+{
+    if (mem_file_at(in, "STDIN", cloexec) || mem_file_at(out, "", cloexec))
+        return -1;
+    return mem_file_at(err, "", cloexec);
+}
+
+/* cat_err_argv with o and input exits 0 having written "got INPUT" (want)
+ * to the file at fd out and "err" to the one at fd err. */
+static int check_cat_err(struct helper *h, const prun_opts *o, const char *input, int out,
+                         int err, const char *want)
+{
+    struct outcome res;
+    H_CHECK(collect(cat_err_argv, o, input, &res) == 0);
+    H_CHECK(res.rc == 0);
+    H_CHECK_STR(file_text(out), want);
+    H_CHECK_STR(file_text(err), "err");
+    return 0;
+}
+
 static int inherit_all(struct helper *h, int arg)
 {
     (void)arg;
-    H_CHECK(mem_file_at(0, "STDIN", 0) == 0);
-    H_CHECK(mem_file_at(1, "", 0) == 0);
-    H_CHECK(mem_file_at(2, "", 0) == 0);
-    struct outcome res;
-    H_CHECK(collect(cat_err_argv, NULL, NULL, &res) == 0);
-    H_CHECK(res.rc == 0);
-    H_CHECK_STR(file_text(1), "got STDIN");
-    H_CHECK_STR(file_text(2), "err");
-    return 0;
+    H_CHECK(std_files_at(0, 1, 2, 0) == 0);
+    return check_cat_err(h, NULL, NULL, 1, 2, "got STDIN");
 }
 
 START_TEST(inherit_by_default)
@@ -439,17 +443,10 @@ END_TEST
 static int own_fds_as_targets(struct helper *h, int arg)
 {
     (void)arg;
-    H_CHECK(mem_file_at(0, "STDIN", 1) == 0);
-    H_CHECK(mem_file_at(1, "", 1) == 0);
-    H_CHECK(mem_file_at(2, "", 1) == 0);
+    H_CHECK(std_files_at(0, 1, 2, 1) == 0);
     prun_opts o = {.stdin_io = PRUN_FD, .stdin_fd = 0, .stdout_io = PRUN_FD, .stdout_fd = 1,
                    .stderr_io = PRUN_FD, .stderr_fd = 2};
-    struct outcome res;
-    H_CHECK(collect(cat_err_argv, &o, NULL, &res) == 0);
-    H_CHECK(res.rc == 0);
-    H_CHECK_STR(file_text(1), "got STDIN");
-    H_CHECK_STR(file_text(2), "err");
-    return 0;
+    return check_cat_err(h, &o, NULL, 1, 2, "got STDIN");
 }
 
 START_TEST(fd_is_its_own_target)
@@ -465,17 +462,10 @@ static const int perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 
 static int permuted_std_fds(struct helper *h, int i)
 {
     const int *src = perms[i];
-    H_CHECK(mem_file_at(src[0], "STDIN", 0) == 0);
-    H_CHECK(mem_file_at(src[1], "", 0) == 0);
-    H_CHECK(mem_file_at(src[2], "", 0) == 0);
+    H_CHECK(std_files_at(src[0], src[1], src[2], 0) == 0);
     prun_opts o = {.stdin_io = PRUN_FD, .stdin_fd = src[0], .stdout_io = PRUN_FD,
                    .stdout_fd = src[1], .stderr_io = PRUN_FD, .stderr_fd = src[2]};
-    struct outcome res;
-    H_CHECK(collect(cat_err_argv, &o, NULL, &res) == 0);
-    H_CHECK(res.rc == 0);
-    H_CHECK_STR(file_text(src[1]), "got STDIN");
-    H_CHECK_STR(file_text(src[2]), "err");
-    return 0;
+    return check_cat_err(h, &o, NULL, src[1], src[2], "got STDIN");
 }
 
 START_TEST(std_fds_permuted)
@@ -494,12 +484,7 @@ static int swap_with_stdin_closed(struct helper *h, int arg)
     H_CHECK(mem_file_at(2, "", 0) == 0);
     prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_FD, .stdout_fd = 2,
                    .stderr_io = PRUN_FD, .stderr_fd = 1};
-    struct outcome res;
-    H_CHECK(collect(cat_err_argv, &o, "in", &res) == 0);
-    H_CHECK(res.rc == 0);
-    H_CHECK_STR(file_text(2), "got in");
-    H_CHECK_STR(file_text(1), "err");
-    return 0;
+    return check_cat_err(h, &o, "in", 2, 1, "got in");
 }
 
 START_TEST(std_fds_swapped_one_closed)
@@ -534,14 +519,9 @@ END_TEST
 
 START_TEST(one_fd_stdout_and_stderr)
 {
-    int fd = mem_file("", 1);
-    ck_assert_int_ge(fd, 0);
+    int fd = empty_mem_file();
     prun_opts o = {.stdout_io = PRUN_FD, .stdout_fd = fd, .stderr_io = PRUN_FD, .stderr_fd = fd};
-    struct outcome res = run(apple_orange_argv, &o, NULL);
-    ck_assert_int_eq(res.rc, 0);
-    char *text = file_text(fd);
-    ck_assert_str_eq(text, "appleorange");
-    free(text);
+    expect_written(apple_orange_argv, &o, fd, "appleorange");
     close(fd);
 }
 END_TEST
@@ -556,15 +536,13 @@ static void one_socket_two_streams(char *const argv[], prun_opts *o, int *which_
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     o->stdin_fd = *which_fd = sv[1];
     prun_proc *p;
-    POPEN_OK(&p, argv, o);
+    TH_POPEN_OK(&p, argv, o);
     close(sv[1]);
-    ck_assert_int_eq(write_all(sv[0], "ping\n"), 0);
+    ck_assert_int_eq(th_write_all(sv[0], "ping\n"), 0);
     ck_assert_int_eq(shutdown(sv[0], SHUT_WR), 0);
     char *text = th_read_all(sv[0], NULL);
     ck_assert_str_eq(text, expected);
-    int rc;
-    ck_assert_int_eq(prun_wait(p, PRUN_FOREVER, &rc), 0);
-    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), 0);
     free(text);
     close(sv[0]);
     prun_free(p);
@@ -616,9 +594,7 @@ START_TEST(cwd_relative_program)
     ck_assert_int_ne(access("./prog", F_OK), 0);
     char *argv[] = {"./prog", NULL};
     prun_opts o = {.cwd = dir};
-    char *out = output_of(argv, &o);
-    ck_assert_str_eq(out, "ran prog\n");
-    free(out);
+    expect_output(argv, &o, "ran prog\n");
 
     expect_error(argv, NULL, -ENOENT, "cannot run './prog': No such file or directory");
     free(prog);
@@ -631,9 +607,7 @@ START_TEST(cwd_with_executable_and_bogus_argv0)
 {
     char *argv[] = {"somethingyoudonthave", "-c", "pwd -P", NULL};
     prun_opts o = {.executable = "/bin/sh", .cwd = "/"};
-    char *out = output_of(argv, &o);
-    ck_assert_str_eq(out, "/\n");
-    free(out);
+    expect_output(argv, &o, "/\n");
 }
 END_TEST
 
@@ -644,9 +618,7 @@ START_TEST(env_replaces_environment)
     char *env[] = {"FRUIT=orange", NULL};
     char *argv[] = {"/usr/bin/env", NULL};
     prun_opts o = {.env = env};
-    char *out = output_of(argv, &o);
-    ck_assert_str_eq(out, "FRUIT=orange\n");
-    free(out);
+    expect_output(argv, &o, "FRUIT=orange\n");
 }
 END_TEST
 
@@ -655,9 +627,7 @@ START_TEST(env_empty)
     char *env[] = {NULL};
     char *argv[] = {"/usr/bin/env", NULL};
     prun_opts o = {.env = env};
-    char *out = output_of(argv, &o);
-    ck_assert_str_eq(out, "");
-    free(out);
+    expect_output(argv, &o, "");
 }
 END_TEST
 
@@ -710,9 +680,7 @@ START_TEST(path_from_env)
     char *argv[] = {"mytool", NULL};
     char *env[] = {f.env_path, NULL};
     prun_opts o = {.env = env};
-    char *out = output_of(argv, &o);
-    ck_assert_str_eq(out, "mytool ran\n");
-    free(out);
+    expect_output(argv, &o, "mytool ran\n");
     /* Not in the caller's PATH. */
     o = (prun_opts){.stdout_io = PRUN_PIPE};
     expect_error(argv, &o, -ENOENT, "cannot run 'mytool': No such file or directory");
@@ -728,9 +696,7 @@ START_TEST(path_from_caller_without_env)
     setenv("PATH", path, 1);
     char *argv[] = {"mytool", NULL};
     prun_opts o = {0};
-    char *out = output_of(argv, &o);
-    ck_assert_str_eq(out, "mytool ran\n");
-    free(out);
+    expect_output(argv, &o, "mytool ran\n");
     free(path);
     path_fixture_free(&f);
 }
@@ -744,9 +710,7 @@ START_TEST(path_default_when_env_has_none)
     char *env[] = {"FRUIT=x", NULL};
     prun_opts o = {.env = env};
     char *env_argv[] = {"env", NULL};
-    char *out = output_of(env_argv, &o);
-    ck_assert_str_eq(out, "FRUIT=x\n");
-    free(out);
+    expect_output(env_argv, &o, "FRUIT=x\n");
     char *tool_argv[] = {"mytool", NULL};
     expect_error(tool_argv, &o, -ENOENT, "cannot run 'mytool': No such file or directory");
     path_fixture_free(&f);
@@ -787,14 +751,12 @@ START_TEST(path_no_shebang_is_enoexec)
     th_write_file(prog, script, 0755);
 
     char *argv[] = {prog, NULL};
-    char *msg = message("cannot run '%s': %s", prog, ENOEXEC);
-    expect_error(argv, NULL, -ENOEXEC, msg);
+    expect_error_about(argv, NULL, -ENOEXEC, "cannot run '%s': %s", prog);
     char *env[] = {f.env_path, NULL};
     prun_opts o = {.env = env};
     char *bare[] = {"noshebang", NULL};
     expect_error(bare, &o, -ENOEXEC, "cannot run 'noshebang': Exec format error");
     ck_assert_int_ne(access(marker, F_OK), 0);
-    free(msg);
     free(script);
     free(marker);
     free(prog);
@@ -808,9 +770,7 @@ START_TEST(shell_with_arguments)
 {
     char *argv[] = {"echo \"$0 $1\" $#", "a", "b", NULL};
     prun_opts o = {.shell = 1};
-    char *out = output_of(argv, &o);
-    ck_assert_str_eq(out, "a b 1\n");
-    free(out);
+    expect_output(argv, &o, "a b 1\n");
 }
 END_TEST
 
@@ -819,9 +779,7 @@ START_TEST(shell_command_line)
     char *argv[] = {"echo $FRUIT | tr a-z A-Z", NULL};
     char *env[] = {"FRUIT=apple", "PATH=/usr/bin:/bin", NULL};
     prun_opts o = {.shell = 1, .env = env};
-    char *out = output_of(argv, &o);
-    ck_assert_str_eq(out, "APPLE\n");
-    free(out);
+    expect_output(argv, &o, "APPLE\n");
 }
 END_TEST
 
@@ -829,9 +787,7 @@ START_TEST(shell_with_executable)
 {
     char *argv[] = {"echo $0", NULL};
     prun_opts o = {.shell = 1, .executable = "/bin/dash"};
-    char *out = output_of(argv, &o);
-    ck_assert_str_eq(out, "/bin/dash\n");
-    free(out);
+    expect_output(argv, &o, "/bin/dash\n");
 }
 END_TEST
 
@@ -839,14 +795,10 @@ START_TEST(executable_argv0_is_only_a_name)
 {
     char *argv[] = {"fakename", "-c", "echo $0", NULL};
     prun_opts o = {.executable = "/bin/sh"};
-    char *out = output_of(argv, &o);
-    ck_assert_str_eq(out, "fakename\n");
-    free(out);
+    expect_output(argv, &o, "fakename\n");
     /* A bare executable is searched in PATH too. */
     o = (prun_opts){.executable = "sh"};
-    out = output_of(argv, &o);
-    ck_assert_str_eq(out, "fakename\n");
-    free(out);
+    expect_output(argv, &o, "fakename\n");
 }
 END_TEST
 
@@ -940,7 +892,7 @@ START_TEST(keep_fds_passes_inheritable)
     ck_assert_int_ge(sealed, 0);
     prun_opts o = {.keep_fds = 1, .stdout_io = PRUN_PIPE};
     prun_proc *p;
-    POPEN_OK(&p, list_fds_argv, &o);
+    TH_POPEN_OK(&p, list_fds_argv, &o);
     char *out = th_read_all(prun_stdout(p), NULL);
     char *fds = sorted_fds(out);
     for (int i = 0; i < N_LEAKY; i++)
@@ -997,8 +949,7 @@ END_TEST
 /* A passed fd that is also a redirect source is open at both numbers. */
 START_TEST(pass_fds_also_redirected)
 {
-    int fd = mem_file("", 1);
-    ck_assert_int_ge(fd, 0);
+    int fd = empty_mem_file();
     int pass[] = {fd};
     prun_opts o = {.stdout_io = PRUN_FD, .stdout_fd = fd, .pass_fds = pass, .n_pass_fds = 1};
     struct outcome res = run(list_fds_argv, &o, NULL);
@@ -1104,9 +1055,9 @@ START_TEST(sigpipe_kills_child)
     char *yes_argv[] = {"yes", NULL}, *head_argv[] = {"head", "-1", NULL};
     prun_opts yes_o = {.stdout_io = PRUN_PIPE};
     prun_proc *yes, *head;
-    POPEN_OK(&yes, yes_argv, &yes_o);
+    TH_POPEN_OK(&yes, yes_argv, &yes_o);
     prun_opts head_o = {.stdin_io = PRUN_FD, .stdin_fd = prun_stdout(yes), .stdout_io = PRUN_PIPE};
-    POPEN_OK(&head, head_argv, &head_o);
+    TH_POPEN_OK(&head, head_argv, &head_o);
     /* Only head may hold the read end now. */
     ck_assert_int_eq(prun_close_stream(yes, 1), 0);
     char *out = th_read_all(prun_stdout(head), NULL);
@@ -1125,20 +1076,21 @@ END_TEST
 
 /* ---- sessions and process groups ---------------------------------------- */
 
-/* The child's pid, pgid and sid from its /proc/self/stat. */
-static void child_ids(prun_opts *o, pid_t *pid, pid_t *pgid, pid_t *sid, pid_t *handle_pid)
+/* The child's pid, pgid and sid from its /proc/self/stat; the pid must be
+ * the handle's. */
+static void child_ids(prun_opts *o, pid_t *pid, pid_t *pgid, pid_t *sid)
 {
     char *argv[] = {"cat", "/proc/self/stat", NULL};
     prun_proc *p;
     o->stdout_io = PRUN_PIPE;
-    POPEN_OK(&p, argv, o);
-    *handle_pid = prun_pid(p);
+    TH_POPEN_OK(&p, argv, o);
     char *stat = th_read_all(prun_stdout(p), NULL);
     char *rp = strrchr(stat, ')');
     ck_assert_ptr_nonnull(rp);
     int ppid;
     char state;
     ck_assert_int_eq(sscanf(stat, "%d", pid), 1);
+    ck_assert_int_eq(*pid, prun_pid(p));
     ck_assert_int_eq(sscanf(rp + 1, " %c %d %d %d", &state, &ppid, pgid, sid), 4);
     free(stat);
     prun_free(p);
@@ -1146,10 +1098,9 @@ static void child_ids(prun_opts *o, pid_t *pid, pid_t *pgid, pid_t *sid, pid_t *
 
 START_TEST(default_keeps_group_and_session)
 {
-    pid_t pid, pgid, sid, handle_pid;
+    pid_t pid, pgid, sid;
     prun_opts o = {0};
-    child_ids(&o, &pid, &pgid, &sid, &handle_pid);
-    ck_assert_int_eq(pid, handle_pid);
+    child_ids(&o, &pid, &pgid, &sid);
     ck_assert_int_eq(pgid, getpgrp());
     ck_assert_int_eq(sid, getsid(0));
 }
@@ -1157,10 +1108,9 @@ END_TEST
 
 START_TEST(new_session)
 {
-    pid_t pid, pgid, sid, handle_pid;
+    pid_t pid, pgid, sid;
     prun_opts o = {.new_session = 1};
-    child_ids(&o, &pid, &pgid, &sid, &handle_pid);
-    ck_assert_int_eq(pid, handle_pid);
+    child_ids(&o, &pid, &pgid, &sid);
     ck_assert_int_eq(pgid, pid);
     ck_assert_int_eq(sid, pid);
 }
@@ -1168,10 +1118,9 @@ END_TEST
 
 START_TEST(new_pgroup)
 {
-    pid_t pid, pgid, sid, handle_pid;
+    pid_t pid, pgid, sid;
     prun_opts o = {.new_pgroup = 1};
-    child_ids(&o, &pid, &pgid, &sid, &handle_pid);
-    ck_assert_int_eq(pid, handle_pid);
+    child_ids(&o, &pid, &pgid, &sid);
     ck_assert_int_eq(pgid, pid);
     ck_assert_int_eq(sid, getsid(0));
 }
@@ -1250,9 +1199,7 @@ START_TEST(error_not_executable)
     char *script = path_in(dir, "script");
     th_write_file(script, "#!/bin/sh\nexit 0\n", 0644);
     char *argv[] = {script, NULL};
-    char *msg = message("cannot run '%s': %s", script, EACCES);
-    expect_error(argv, &all_pipes, -EACCES, msg);
-    free(msg);
+    expect_error_about(argv, &all_pipes, -EACCES, "cannot run '%s': %s", script);
     free(script);
     th_rm_rf(dir);
     free(dir);
@@ -1263,9 +1210,7 @@ START_TEST(error_directory_as_program)
 {
     char *dir = th_mkdtemp();
     char *argv[] = {dir, NULL};
-    char *msg = message("cannot run '%s': %s", dir, EACCES);
-    expect_error(argv, &all_pipes, -EACCES, msg);
-    free(msg);
+    expect_error_about(argv, &all_pipes, -EACCES, "cannot run '%s': %s", dir);
     th_rm_rf(dir);
     free(dir);
 }
@@ -1289,9 +1234,7 @@ START_TEST(error_cwd_is_a_file)
     char *argv[] = {"true", NULL};
     prun_opts o = all_pipes;
     o.cwd = file;
-    char *msg = message("cannot change directory to '%s': %s", file, ENOTDIR);
-    expect_error(argv, &o, -ENOTDIR, msg);
-    free(msg);
+    expect_error_about(argv, &o, -ENOTDIR, "cannot change directory to '%s': %s", file);
     free(file);
     th_rm_rf(dir);
     free(dir);
@@ -1305,19 +1248,17 @@ static Suite *spawn_suite(void)
     Suite *s = suite_create("spawn");
     TCase *tc;
 
-    tc = tcase_create("stdin");
+    tc = th_tcase(s, "stdin", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, stdin_pipe);
     tcase_add_test(tc, stdin_devnull);
     tcase_add_test(tc, stdin_fd_from_offset);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("stdout");
+    tc = th_tcase(s, "stdout", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, stdout_pipe);
     tcase_add_test(tc, stdout_devnull);
     tcase_add_test(tc, stdout_fd);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("stderr");
+    tc = th_tcase(s, "stderr", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, stderr_pipe);
     tcase_add_test(tc, stderr_devnull);
     tcase_add_test(tc, stderr_fd);
@@ -1325,71 +1266,61 @@ static Suite *spawn_suite(void)
     tcase_add_test(tc, stderr_to_stdout_fd);
     tcase_add_test(tc, stderr_to_stdout_devnull);
     tcase_add_test(tc, stderr_to_stdout_inherited);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("std_fds");
+    tc = th_tcase(s, "std_fds", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, inherit_by_default);
     tcase_add_test(tc, fd_is_its_own_target);
     tcase_add_loop_test(tc, std_fds_permuted, 0, 6);
     tcase_add_test(tc, std_fds_swapped_one_closed);
     tcase_add_loop_test(tc, std_fds_closed, 1, 8);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("shared_fd");
+    tc = th_tcase(s, "shared_fd", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, one_fd_stdout_and_stderr);
     tcase_add_test(tc, one_fd_stdin_and_stdout);
     tcase_add_test(tc, one_fd_stdin_and_stderr);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("cwd");
+    tc = th_tcase(s, "cwd", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, cwd_is_used);
     tcase_add_test(tc, cwd_relative_program);
     tcase_add_test(tc, cwd_with_executable_and_bogus_argv0);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("env");
+    tc = th_tcase(s, "env", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, env_replaces_environment);
     tcase_add_test(tc, env_empty);
     tcase_add_test(tc, env_null_inherits_current);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("path");
+    tc = th_tcase(s, "path", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, path_from_env);
     tcase_add_test(tc, path_from_caller_without_env);
     tcase_add_test(tc, path_default_when_env_has_none);
     tcase_add_test(tc, path_skips_non_executable);
     tcase_add_test(tc, path_no_shebang_is_enoexec);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("shell_executable");
+    tc = th_tcase(s, "shell_executable", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, shell_with_arguments);
     tcase_add_test(tc, shell_command_line);
     tcase_add_test(tc, shell_with_executable);
     tcase_add_test(tc, executable_argv0_is_only_a_name);
     tcase_add_test(tc, executable_bad_with_valid_argv0);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("fds");
+    tc = th_tcase(s, "fds", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, close_fds_by_default);
     tcase_add_test(tc, keep_fds_passes_inheritable);
     tcase_add_test(tc, pass_fds_exactly);
     tcase_add_test(tc, pass_fds_high);
     tcase_add_test(tc, pass_fds_also_redirected);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("signals");
+    tc = th_tcase(s, "signals", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, signals_reset_in_child);
     tcase_add_test(tc, glibc_internal_signals_reset_in_child);
     tcase_add_test(tc, sigpipe_kills_child);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("session");
+    tc = th_tcase(s, "session", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, default_keeps_group_and_session);
     tcase_add_test(tc, new_session);
     tcase_add_test(tc, new_pgroup);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("errors");
+    tc = th_tcase(s, "errors", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, error_null_argv);
     tcase_add_test(tc, error_empty_argv);
     tcase_add_test(tc, error_bad_fd);
@@ -1399,16 +1330,11 @@ static Suite *spawn_suite(void)
     tcase_add_test(tc, error_directory_as_program);
     tcase_add_test(tc, error_bad_cwd);
     tcase_add_test(tc, error_cwd_is_a_file);
-    suite_add_tcase(s, tc);
 
     return s;
 }
 
 int main(void)
 {
-    SRunner *sr = srunner_create(spawn_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return th_run_suite(spawn_suite());
 }
