@@ -22,10 +22,13 @@
 
 /* --- helpers ------------------------------------------------------------ */
 
-/* A reproducible byte stream that is neither constant nor short-periodic,
- * so a lost, doubled or reordered chunk cannot compare equal. */
-static void fill_pattern(char *buf, size_t len)
+/* len bytes of a reproducible stream that is neither constant nor
+ * short-periodic, so a lost, doubled or reordered chunk cannot compare
+ * equal; free() it. */
+static char *patterned(size_t len)
 {
+    char *buf = malloc(len);
+    ck_assert_ptr_nonnull(buf);
     uint64_t x = 0x9e3779b97f4a7c15u;
     for (size_t i = 0; i < len; i++) {
         if (i % 8 == 0) {
@@ -35,14 +38,14 @@ static void fill_pattern(char *buf, size_t len)
         }
         buf[i] = (char)(x >> (8 * (i % 8)));
     }
+    return buf;
 }
 
 static prun_proc *start(char *const argv[], enum prun_io in, enum prun_io out, enum prun_io err)
 {
     prun_opts o = {.stdin_io = in, .stdout_io = out, .stderr_io = err};
     prun_proc *p = NULL;
-    int r = prun_popen(&p, argv, &o);
-    ck_assert_msg(r == 0, "popen %s: %s", argv[0], prun_last_error());
+    TH_POPEN_OK(&p, argv, &o);
     return p;
 }
 
@@ -74,7 +77,7 @@ static prun_proc *start_gated(struct gate *g, const char *fmt, enum prun_io in, 
     prun_opts o = {.stdin_io = in, .stdout_io = out, .stderr_io = err,
                    .pass_fds = &g->fds[0], .n_pass_fds = 1};
     prun_proc *p = NULL;
-    ck_assert_msg(prun_popen(&p, argv, &o) == 0, "popen: %s", prun_last_error());
+    TH_POPEN_OK(&p, argv, &o);
     close(g->fds[0]);
     g->fds[0] = -1;
     return p;
@@ -111,9 +114,7 @@ static long maxrss_kb(void)
 START_TEST(cat_100mib_both_ways)
 {
     size_t len = 100 * (size_t)MiB;
-    char *in = malloc(len);
-    ck_assert_ptr_nonnull(in);
-    fill_pattern(in, len);
+    char *in = patterned(len);
     char *argv[] = {"cat", NULL};
     prun_proc *p = start(argv, PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
     prun_buf out, err;
@@ -160,9 +161,7 @@ static void assert_same_mask(const sigset_t *a, const sigset_t *b)
 static void feed_true_50mib(void)
 {
     size_t len = 50 * (size_t)MiB;
-    char *in = malloc(len);
-    ck_assert_ptr_nonnull(in);
-    fill_pattern(in, len);
+    char *in = patterned(len);
     char *argv[] = {"true", NULL};
     prun_proc *p = start(argv, PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
     prun_buf out, err;
@@ -232,9 +231,7 @@ END_TEST
 START_TEST(child_closes_stdin_early)
 {
     size_t len = 10 * (size_t)MiB;
-    char *in = malloc(len);
-    ck_assert_ptr_nonnull(in);
-    fill_pattern(in, len);
+    char *in = patterned(len);
     prun_proc *p = start_sh("exec 0<&-; yes abc | head -c 4000000; echo done",
                             PRUN_PIPE, PRUN_PIPE, PRUN_INHERIT);
     prun_buf out, err;
@@ -322,9 +319,7 @@ END_TEST
 START_TEST(resume_sends_the_rest_and_closes_stdin)
 {
     size_t len = 5000000;
-    char *in = malloc(len);
-    ck_assert_ptr_nonnull(in);
-    fill_pattern(in, len);
+    char *in = patterned(len);
     struct gate g;
     gate_init(&g);
     prun_proc *p = start_gated(&g, "read x <&%d; wc -c", PRUN_PIPE, PRUN_PIPE, PRUN_INHERIT);
@@ -372,7 +367,7 @@ START_TEST(timeout_while_output_keeps_flowing)
     char *argv[] = {"sh", "-c", "while :; do echo line; done", NULL};
     prun_opts o = {.stdout_io = PRUN_PIPE, .max_output = 64 * MiB};
     prun_proc *p = NULL;
-    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
+    TH_POPEN_OK(&p, argv, &o);
     prun_buf out;
     int64_t t0 = th_now_ms();
     int r = prun_communicate(p, NULL, 0, 200, &out, NULL);
@@ -416,7 +411,7 @@ START_TEST(timeout_with_a_slow_consumer)
     struct slow_sink sink = {.t0 = th_now_ms()};
     prun_opts o = {.stdout_io = PRUN_PIPE, .on_output = slow_output, .userdata = &sink};
     prun_proc *p = NULL;
-    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
+    TH_POPEN_OK(&p, argv, &o);
     int r = prun_communicate(p, NULL, 0, 200, NULL, NULL);
     int64_t took = th_now_ms() - sink.t0;
     prun_kill(p);
@@ -494,7 +489,7 @@ START_TEST(max_output_stops_an_endless_stream)
     prun_proc *p = NULL;
     long rss0 = maxrss_kb();
     int64_t t0 = th_now_ms();
-    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
+    TH_POPEN_OK(&p, argv, &o);
     prun_buf out;
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 30000, &out, NULL), PRUN_ETOOBIG);
     ck_assert_int_lt(th_now_ms() - t0, 10000);
@@ -514,7 +509,7 @@ START_TEST(max_output_exactly_reached_is_fine)
     prun_opts o = {.stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE, .max_output = 100000};
     char *argv[] = {"sh", "-c", "yes | head -c 100000; yes | head -c 100000 >&2", NULL};
     prun_proc *p = NULL;
-    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
+    TH_POPEN_OK(&p, argv, &o);
     prun_buf out, err;
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, &err), 0);
     ck_assert_uint_eq(out.len, 100000);
@@ -559,7 +554,7 @@ START_TEST(on_output_gets_every_byte)
                    .on_output = sink_output, .userdata = &s};
     prun_proc *p = NULL;
     long rss0 = maxrss_kb();
-    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
+    TH_POPEN_OK(&p, argv, &o);
     prun_buf out, err;
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 30000, &out, &err), 0);
     ck_assert_uint_eq(s.bytes[1], len);
@@ -581,7 +576,7 @@ START_TEST(on_output_nonzero_stops_and_kills)
     struct sink s = {.stop_after = 3};
     prun_opts o = {.stdout_io = PRUN_PIPE, .on_output = sink_output, .userdata = &s};
     prun_proc *p = NULL;
-    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
+    TH_POPEN_OK(&p, argv, &o);
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 30000, NULL, NULL), 42);
     ck_assert_int_eq(s.calls, 3);
     ck_assert_int_eq(th_returncode(p, 10000), -9);
@@ -625,9 +620,7 @@ static void storm_stop(timer_t timer)
 START_TEST(eintr_storm_changes_nothing)
 {
     size_t len = 20 * (size_t)MiB;
-    char *in = malloc(len);
-    ck_assert_ptr_nonnull(in);
-    fill_pattern(in, len);
+    char *in = patterned(len);
     prun_proc *p = start_sh("sleep 0.3; exec cat", PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
 
     timer_t timer = storm_start();
@@ -691,22 +684,28 @@ END_TEST
 /* --- the grace period ----------------------------------------------------- */
 
 /* The backgrounded sleep keeps stdout open for 100 s; communicate stops
- * ~grace_ms after sh exits.  new_pgroup lets the test kill the sleep. */
-START_TEST(grandchild_holding_the_pipe)
+ * ~grace_ms after sh exits, having read "started".  new_pgroup lets the
+ * test kill the sleep.  Returns how long communicate took. */
+static int64_t communicate_past_grandchild(int grace_ms, prun_proc **p, prun_buf *out)
 {
     char *argv[] = {"sh", "-c", "sleep 100 & echo started", NULL};
-    prun_opts o = {.stdout_io = PRUN_PIPE, .new_pgroup = 1};
-    prun_proc *p = NULL;
-    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
-    pid_t pgid = prun_pid(p);
-    prun_buf out;
+    prun_opts o = {.stdout_io = PRUN_PIPE, .new_pgroup = 1, .grace_ms = grace_ms};
+    TH_POPEN_OK(p, argv, &o);
+    pid_t pgid = prun_pid(*p);
     int64_t t0 = th_now_ms();
-    int r = prun_communicate(p, NULL, 0, PRUN_FOREVER, &out, NULL);
+    int r = prun_communicate(*p, NULL, 0, PRUN_FOREVER, out, NULL);
     int64_t took = th_now_ms() - t0;
     killpg(pgid, SIGKILL);
     ck_assert_int_eq(r, 0);
-    ck_assert_int_lt(took, 3000);
-    th_assert_buf_eq(out, "started\n");
+    th_assert_buf_eq(*out, "started\n");
+    return took;
+}
+
+START_TEST(grandchild_holding_the_pipe)
+{
+    prun_proc *p;
+    prun_buf out;
+    ck_assert_int_lt(communicate_past_grandchild(0, &p, &out), 3000);
     ck_assert_int_eq(th_returncode(p, 10000), 0);
     ck_assert_int_eq(prun_stdout(p), -1);  /* the pipe was given up */
     prun_buf_free(&out);
@@ -722,7 +721,7 @@ START_TEST(grace_extends_while_data_keeps_coming)
                     "(for i in 1 2 3 4 5 6; do sleep 0.2; echo $i; done) & echo started", NULL};
     prun_opts o = {.stdout_io = PRUN_PIPE, .grace_ms = 800};
     prun_proc *p = NULL;
-    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
+    TH_POPEN_OK(&p, argv, &o);
     prun_buf out;
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 20000, &out, NULL), 0);
     th_assert_buf_eq(out, "started\n1\n2\n3\n4\n5\n6\n");
@@ -733,20 +732,11 @@ END_TEST
 
 START_TEST(grace_ms_is_honoured)
 {
-    char *argv[] = {"sh", "-c", "sleep 100 & echo started", NULL};
-    prun_opts o = {.stdout_io = PRUN_PIPE, .new_pgroup = 1, .grace_ms = 600};
-    prun_proc *p = NULL;
-    ck_assert_int_eq(prun_popen(&p, argv, &o), 0);
-    pid_t pgid = prun_pid(p);
+    prun_proc *p;
     prun_buf out;
-    int64_t t0 = th_now_ms();
-    int r = prun_communicate(p, NULL, 0, PRUN_FOREVER, &out, NULL);
-    int64_t took = th_now_ms() - t0;
-    killpg(pgid, SIGKILL);
-    ck_assert_int_eq(r, 0);
+    int64_t took = communicate_past_grandchild(600, &p, &out);
     ck_assert_int_ge(took, 500);
     ck_assert_int_lt(took, 5000);
-    th_assert_buf_eq(out, "started\n");
     prun_buf_free(&out);
     prun_free(p);
 }

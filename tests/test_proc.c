@@ -24,6 +24,23 @@ static void wait_exited_unreaped(pid_t pid)
     ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
 }
 
+/* `sh -c cmd` with the default options. */
+static prun_proc *start_sh(const char *cmd)
+{
+    char *argv[] = {"sh", "-c", (char *)cmd, NULL};
+    prun_proc *p;
+    TH_POPEN_OK(&p, argv, NULL);
+    return p;
+}
+
+/* prun_poll says the child is done, with returncode rc. */
+static void expect_polled(prun_proc *p, int rc)
+{
+    int got = 12345;
+    ck_assert_int_eq(prun_poll(p, &got), 1);
+    ck_assert_int_eq(got, rc);
+}
+
 static char *sleep_argv[] = {"sleep", "30", NULL};
 
 /* ---- returncodes ------------------------------------------------------ */
@@ -38,8 +55,7 @@ START_TEST(exit_statuses_0_to_255)
         for (int i = 0; i < BATCH; i++) {
             char cmd[32];
             snprintf(cmd, sizeof cmd, "exit %d", base + i);
-            char *argv[] = {"sh", "-c", cmd, NULL};
-            TH_POPEN_OK(&p[i], argv, NULL);
+            p[i] = start_sh(cmd);
         }
         for (int i = 0; i < BATCH; i++) {
             ck_assert_int_eq(th_returncode(p[i], PRUN_FOREVER), base + i);
@@ -60,9 +76,7 @@ static const struct {
 
 START_TEST(death_by_signal)
 {
-    char *argv[] = {"sh", "-c", (char *)deaths[_i].cmd, NULL};
-    prun_proc *p;
-    TH_POPEN_OK(&p, argv, NULL);
+    prun_proc *p = start_sh(deaths[_i].cmd);
     ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), deaths[_i].rc);
     prun_free(p);
 }
@@ -83,11 +97,8 @@ START_TEST(poll_before_and_after_exit)
     ck_assert_int_eq(th_write_all(prun_stdin(p), "A\n"), 0);
     ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), 7);
     /* Cached: the child is gone, so a second reap could not say 7. */
-    for (int i = 0; i < 3; i++) {
-        rc = 12345;
-        ck_assert_int_eq(prun_poll(p, &rc), 1);
-        ck_assert_int_eq(rc, 7);
-    }
+    for (int i = 0; i < 3; i++)
+        expect_polled(p, 7);
     ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), 7);
     prun_free(p);
 }
@@ -96,18 +107,12 @@ END_TEST
 /* poll alone reaps a child that has exited. */
 START_TEST(poll_reaps_exited_child)
 {
-    char *argv[] = {"sh", "-c", "exit 5", NULL};
-    prun_proc *p;
-    TH_POPEN_OK(&p, argv, NULL);
+    prun_proc *p = start_sh("exit 5");
     wait_exited_unreaped(prun_pid(p));
     ck_assert_ptr_null(prun_rusage(p));
-    int rc = 12345;
-    ck_assert_int_eq(prun_poll(p, &rc), 1);
-    ck_assert_int_eq(rc, 5);
+    expect_polled(p, 5);
     ck_assert_int_eq(th_count_children(), 0);
-    rc = 12345;
-    ck_assert_int_eq(prun_poll(p, &rc), 1);
-    ck_assert_int_eq(rc, 5);
+    expect_polled(p, 5);
     prun_free(p);
 }
 END_TEST
@@ -214,9 +219,7 @@ START_TEST(signals_after_reap_are_harmless)
     ck_assert_int_eq(prun_terminate(p), 0);
     ck_assert_int_eq(prun_kill(p), 0);
     ck_assert_int_eq(prun_send_signal(p, SIGKILL), 0);
-    int rc = 12345;
-    ck_assert_int_eq(prun_poll(p, &rc), 1);
-    ck_assert_int_eq(rc, 0);
+    expect_polled(p, 0);
     ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), 0);
     prun_free(p);
 }
@@ -226,9 +229,7 @@ END_TEST
  * the exit status. */
 START_TEST(signal_to_exited_child_keeps_status)
 {
-    char *argv[] = {"sh", "-c", "exit 4", NULL};
-    prun_proc *p;
-    TH_POPEN_OK(&p, argv, NULL);
+    prun_proc *p = start_sh("exit 4");
     wait_exited_unreaped(prun_pid(p));
     ck_assert_int_eq(prun_kill(p), 0);
     ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), 4);
@@ -265,9 +266,7 @@ static prun_proc *spawn_with_pid(pid_t pid)
  * on that pid and checks that it survives. */
 START_TEST(signal_after_external_reap_sends_nothing)
 {
-    char *argv[] = {"sh", "-c", "exit 3", NULL};
-    prun_proc *p;
-    TH_POPEN_OK(&p, argv, NULL);
+    prun_proc *p = start_sh("exit 3");
     pid_t pid = prun_pid(p);
     siginfo_t si;
     ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED), 0);
