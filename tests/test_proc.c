@@ -138,6 +138,16 @@ START_TEST(wait_times_out)
 }
 END_TEST
 
+/* How long prun_wait(p, timeout_ms) took; the child must have exited 0. */
+static int64_t ms_to_exit_0(prun_proc *p, int timeout_ms)
+{
+    int64_t start = th_now_ms();
+    int rc = th_returncode(p, timeout_ms);
+    int64_t elapsed = th_now_ms() - start;
+    ck_assert_int_eq(rc, 0);
+    return elapsed;
+}
+
 /* Wakes when the child exits, not at the timeout. */
 START_TEST(wait_returns_promptly)
 {
@@ -146,11 +156,7 @@ START_TEST(wait_returns_promptly)
     prun_proc *p;
     TH_POPEN_OK(&p, argv, &o);
     ck_assert_int_eq(prun_close_stream(p, 0), 0);
-    int64_t start = th_now_ms();
-    int rc = 12345;
-    ck_assert_int_eq(prun_wait(p, 10000, &rc), 0);
-    int64_t elapsed = th_now_ms() - start;
-    ck_assert_int_eq(rc, 0);
+    int64_t elapsed = ms_to_exit_0(p, 10000);
     ck_assert_msg(elapsed < 1000, "wait took %lld ms", (long long)elapsed);
     prun_free(p);
 }
@@ -162,11 +168,7 @@ START_TEST(wait_wakes_on_exit_while_waiting)
     char *argv[] = {"sleep", "0.2", NULL};
     prun_proc *p;
     TH_POPEN_OK(&p, argv, NULL);
-    int64_t start = th_now_ms();
-    int rc = 12345;
-    ck_assert_int_eq(prun_wait(p, 20000, &rc), 0);
-    int64_t elapsed = th_now_ms() - start;
-    ck_assert_int_eq(rc, 0);
+    int64_t elapsed = ms_to_exit_0(p, 20000);
     ck_assert_msg(elapsed < 3000, "wait took %lld ms", (long long)elapsed);
     prun_free(p);
 }
