@@ -281,45 +281,56 @@ static int case_spawn(const char *name, const struct contender *c, size_t reside
     return r;
 }
 
-/* libprun and raw posix_spawn keep no global state, so they can take
- * turns call by call in one process: both then see the same load at the
- * same moments, which separate processes a second apart do not on a busy
- * machine.  (Not fork: after a fork every page the parent writes takes a
- * write-protect fault, which would charge the next call for fork's work.)
- * The per-call medians of each come out as their own result lines. */
+/* Two things to time in turns, call by call, in one process (who goes
+ * first alternates), after one untimed warm-up call each: both then see
+ * the same load at the same moments, which separate processes a second
+ * apart do not on a busy machine.  The per-call medians go to med[]. */
+static int interleave(int (*call)(const void *), const void *const arg[2], struct repeat rep,
+                      double med[2], size_t *n_out)
+{
+    double *t[2] = {malloc(rep.max_calls * sizeof(double)), malloc(rep.max_calls * sizeof(double))};
+    size_t n = 0;
+    int r = -1;
+    if (!t[0] || !t[1] || call(arg[0]) || call(arg[1]))
+        goto out;
+    int64_t start = bench_now_ns();
+    for (; n < rep.max_calls && (n < rep.min_calls || ms_since(start) < rep.budget_ms); n++)
+        for (int k = 0; k < 2; k++) {
+            int i = (int)((n + (size_t)k) % 2);
+            int64_t t0 = bench_now_ns();
+            if (call(arg[i]))
+                goto out;
+            t[i][n] = ms_since(t0);
+        }
+    med[0] = median(t[0], n);
+    med[1] = median(t[1], n);
+    *n_out = n;
+    r = 0;
+out:
+    free(t[0]);
+    free(t[1]);
+    return r;
+}
+
+/* libprun and raw posix_spawn keep no global state, so they can share a
+ * process and take turns.  (Not fork: after a fork every page the parent
+ * writes takes a write-protect fault, which would charge the next call
+ * for fork's work.) */
 static int case_spawn_interleaved(const char *name, size_t resident)
 {
-    enum { N = 2 };
-    static const struct contender *const who[N] = {&bench_libprun, &bench_raw};
     char *const argv[] = {(char *)"/bin/true", NULL};
+    struct spawn_call calls[2] = {{&bench_libprun, argv}, {&bench_raw, argv}};
+    const void *const arg[2] = {&calls[0], &calls[1]};
     struct repeat rep = quick() ? (struct repeat){5, 60, 600} : (struct repeat){10, 400, 3000};
-    double *t[N];
-    size_t n = 0, ballast_len;
-    int r = -1;
+    double med[2];
+    size_t n, ballast_len;
     char *ballast = make_resident(resident, &ballast_len);
     if (!ballast)
         return bench_fail("mmap");
     double rss = rss_mib();
-    for (int i = 0; i < N; i++)
-        t[i] = malloc(rep.max_calls * sizeof *t[i]);
-    for (int i = 0; i < N; i++)  /* the warm-up, the same for each */
-        if (!t[i] || who[i]->spawn(argv))
-            goto out;
-    int64_t start = bench_now_ns();
-    for (; n < rep.max_calls && (n < rep.min_calls || ms_since(start) < rep.budget_ms); n++)
-        for (int k = 0; k < N; k++) {
-            int i = (int)(n + (size_t)k) % N;  /* they take turns at going first */
-            int64_t t0 = bench_now_ns();
-            if (who[i]->spawn(argv))
-                goto out;
-            t[i][n] = ms_since(t0);
-        }
-    for (int i = 0; i < N; i++)
-        printf("result %s %s t_ms=%.4f n=%zu rss_mib=%.0f\n", name, who[i]->name, median(t[i], n), n, rss);
-    r = 0;
-out:
-    for (int i = 0; i < N; i++)
-        free(t[i]);
+    int r = interleave(call_spawn, arg, rep, med, &n);
+    for (int i = 0; r == 0 && i < 2; i++)
+        printf("result %s %s t_ms=%.4f n=%zu rss_mib=%.0f\n", name, calls[i].c->name, med[i], n, rss);
     munmap(ballast, ballast_len);
     return r;
 }
@@ -489,7 +500,9 @@ static int call_quietly(const void *arg)
     return run_quietly((char *const *)arg);
 }
 
-static int case_tool(const char *name, const char *contender, const struct paths *pp)
+/* The tool against its classic counterpart, in turns in one process:
+ * external commands, so nothing of one can linger in the other. */
+static int case_tool(const char *name, const struct paths *pp)
 {
     char *const prun_true[] = {(char *)pp->tool, (char *)"--timeout", (char *)"5", (char *)"true", NULL};
     char *const timeout_true[] = {pp->timeout, (char *)"5", (char *)"true", NULL};
@@ -497,17 +510,18 @@ static int case_tool(const char *name, const char *contender, const struct paths
                                (char *)"-c", (char *)"1073741824", NULL};
     char *const sh_pipe[] = {pp->sh, (char *)"-c", (char *)"yes | head -c 1073741824", NULL};
     int is_true = strcmp(name, "tool-true") == 0;
-    int is_prun = strcmp(contender, "prun") == 0;
-    char *const *argv = is_true ? (is_prun ? prun_true : timeout_true) : (is_prun ? prun_pipe : sh_pipe);
+    const void *const arg[2] = {is_true ? prun_true : prun_pipe, is_true ? timeout_true : sh_pipe};
+    const char *who[2] = {"prun", is_true ? "timeout" : "sh"};
     struct repeat rep = is_true ? (quick() ? (struct repeat){5, 60, 300} : (struct repeat){10, 300, 1500})
-                                : (quick() ? (struct repeat){1, 1, 0} : (struct repeat){3, 3, 0});
-    double med;
+                                : (quick() ? (struct repeat){1, 1, 0} : (struct repeat){5, 5, 0});
+    double med[2];
     size_t n;
-    if (!argv[0])
+    if (!pp->tool)
         return bench_fail("PRUN_TOOL is not set");
-    if (repeat_median(call_quietly, argv, rep, &med, &n))
+    if (interleave(call_quietly, arg, rep, med, &n))
         return -1;
-    printf("result %s %s t_ms=%.4f n=%zu\n", name, contender, med, n);
+    for (int i = 0; i < 2; i++)
+        printf("result %s %s t_ms=%.4f n=%zu\n", name, who[i], med[i], n);
     return 0;
 }
 
@@ -529,8 +543,8 @@ static const struct bench_case {
     {"bounded-on_output-4G", ON_OUTPUT, {"libprun", NULL}},
     {"bounded-max_output-1M", MAX_OUTPUT, {"libprun", NULL}},
     {"wakeup", WAKEUP, {"libprun", "raw"}},
-    {"tool-true", TOOL, {"prun", "timeout"}},
-    {"tool-pipe", TOOL, {"prun", "sh"}},
+    {"tool-true", TOOL, {"prun+timeout", NULL}},
+    {"tool-pipe", TOOL, {"prun+sh", NULL}},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -608,7 +622,7 @@ static int run_case(const struct bench_case *bc, const char *contender, const st
     case ON_OUTPUT: return case_on_output(bc->name, pp);
     case MAX_OUTPUT: return case_max_output(bc->name, pp);
     case WAKEUP: return case_wakeup(bc->name, contender, pp);
-    case TOOL: return case_tool(bc->name, contender, pp);
+    case TOOL: return case_tool(bc->name, pp);
     }
     return -1;
 }
