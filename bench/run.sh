@@ -41,7 +41,8 @@ note() { echo "- $*"; }
 
 echo "## Machine"
 echo
-note "CPU: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) online"
+cpuinfo() { grep -m1 "^$1" /proc/cpuinfo | sed 's/.*: //'; }
+note "CPU: $(cpuinfo 'model name') (family $(cpuinfo 'cpu family'), model $(cpuinfo 'model\s'), $(cpuinfo 'cpu MHz') MHz$(grep -qw hypervisor /proc/cpuinfo && echo ', virtual')), $(nproc) online"
 note "kernel: $(uname -sr); $(ldd --version 2>&1 | head -1)"
 note "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
 note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
