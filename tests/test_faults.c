@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <prun.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,7 +17,6 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #define MiB ((size_t)1024 * 1024)
