@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench.c - the benchmark's cases, measured for several contenders.
  *
  *   prun-bench list                         the case/contender pairs built in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench.h - what the benchmark's cases and its contenders share.
  *
  * A contender is one way a C programmer might run a child: libprun, the

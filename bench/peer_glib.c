@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peer_glib.c - GLib: g_spawn_sync(), the classic call, and GSubprocess,
  * the newer one with g_subprocess_communicate(). */
 #include "bench.h"

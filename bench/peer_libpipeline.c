@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peer_libpipeline.c - libpipeline (man-db's): pipeline_run() to spawn,
  * pipeline_read() in 64 KiB requests into a doubling buffer to capture. */
 #include "bench.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peer_libprun.c - libprun, used the way its documentation shows. */
 #include "bench.h"
 

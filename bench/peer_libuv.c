@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peer_libuv.c - libuv: uv_spawn() on the default loop, run until the
  * exit callback has closed the handle. */
 #include "bench.h"

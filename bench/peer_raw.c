@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peer_raw.c - the contenders without a library: what a C programmer
  * writes by hand, the straightforward way.
  *

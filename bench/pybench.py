@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """pybench.py - Python 3's subprocess as a contender of prun-bench.
 
     python3 pybench.py CASE STAMP_EXIT

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run.sh - the benchmark driver (make bench).
 #
 # Runs every case for every contender, alternately and in the same run:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stamp-exit.c - the wake-up case's child: sleeps MS milliseconds, prints
  * CLOCK_MONOTONIC in ns on stdout and exits at once.
  *

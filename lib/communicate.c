@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* communicate.c - one poll() loop over the pipes and the pidfds.
  *
  * Input is written in large non-blocking chunks while output is read into

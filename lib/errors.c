@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* errors.c - error codes, their names, and the thread-local last error. */
 #include "internal.h"
 

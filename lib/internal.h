@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* internal.h - what the library's files share; never installed. */
 #ifndef PRUN_INTERNAL_H
 #define PRUN_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pipeline.c - N stages, each one's stdout the next one's stdin, in one
  * new process group led by the first stage. */
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proc.c - the process handle: pidfd, reaping, waiting, signals.
  *
  * A pidfd is taken right after the spawn.  Waits sleep in poll() on it

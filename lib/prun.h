@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* prun.h - run child processes from C, the way Python's subprocess does.
  *
  * The only header users include.  Every function returns 0 (or a count)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run.c - prun_run() and the thin wrappers over it, with the semantics of
  * their namesakes in Python's subprocess. */
 #include "internal.h"

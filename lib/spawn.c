@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spawn.c - starting a child with posix_spawn(3), and prun_popen().
  *
  * glibc runs posix_spawn on a CLONE_VFORK child, so the cost does not grow

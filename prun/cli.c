@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli.c - option parsing, --help and --version for prun. */
 #include "cli.h"
 
@@ -260,6 +261,8 @@ int cli_version(void)
 {
     fputs("prun (prun) " PACKAGE_VERSION "\n"
           "Copyright (C) 2026 the prun authors.\n"
+          "License MIT: <https://spdx.org/licenses/MIT.html>.\n"
+          "This is free software: you are free to change and redistribute it.\n"
           "There is NO WARRANTY, to the extent permitted by law.\n",
           stdout);
     return close_stdout();

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli.h - the command line of prun: options, operands, --help, --version. */
 #ifndef PRUN_CLI_H
 #define PRUN_CLI_H

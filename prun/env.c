@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* env.c - the commands' environment after -i, -u and -E. */
 #include "env.h"
 

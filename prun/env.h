@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* env.h - the commands' environment after -i, -u and -E. */
 #ifndef PRUN_ENV_H
 #define PRUN_ENV_H

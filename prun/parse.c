@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse.c - the -c splitter, DURATION and signal names (see parse.h). */
 #include "parse.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse.h - the pure parsers of the prun tool: the -c command line, the
  * DURATION of -t/-k, and signal names.  No I/O, no exit(), no global
  * state: they are unit-tested and fuzzed on their own (prun/fuzz/). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* prun.c - the prun tool: timeout(1), env(1) and shell pipelines in one
  * program, without a shell, on top of libprun (it never spawns, waits or
  * signals a process by itself). */

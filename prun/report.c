@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report.c - the JSON report of --report=FILE. */
 #include "report.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report.h - the JSON report of --report=FILE (schema version 1). */
 #ifndef PRUN_REPORT_H
 #define PRUN_REPORT_H

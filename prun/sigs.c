@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sigs.c - the signals prun forwards, waits on, and dies of. */
 #include "sigs.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sigs.h - the signals prun forwards, waits on, and dies of. */
 #ifndef PRUN_SIGS_H
 #define PRUN_SIGS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_parse.c - unit tests of the tool's pure parts: the -c splitter,
  * DURATION, signal names (parse.c), JSON strings (report.c) and the
  * environment after -i/-u/-E (env.c). */

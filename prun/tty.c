@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tty.c - job control while the stages own the terminal.  SIGTTOU is
  * blocked in prun (sigs.c), so tcsetpgrp() works from the background. */
 #include "tty.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tty.h - job control while the stages own the terminal. */
 #ifndef PRUN_TTY_H
 #define PRUN_TTY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* helpers.c - small utilities shared by the Check suites. */
 #include "helpers.h"
 

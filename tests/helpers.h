@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* helpers.h - small utilities shared by the Check suites. */
 #ifndef PRUN_TEST_HELPERS_H
 #define PRUN_TEST_HELPERS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_communicate.c - prun_communicate(): big data both ways, EPIPE and
  * SIGPIPE, timeouts and resuming, max_output, on_output, EINTR, and the
  * grace period after the child exits. */

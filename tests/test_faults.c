@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_faults.c - children and callers that misbehave: a child that closes
  * every stream at once and lingers, a child that ignores SIGTERM, a caller
  * interrupted by a signal every millisecond, pipes full in both directions,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_nopidfd.c - the fallback for kernels without pidfds.
  *
  * Each test runs in a forked helper whose seccomp filter makes pidfd_open

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_pipeline.c - prun_pipeline: N stages wired stdout to stdin, in one
  * process group; status with and without pipefail, per-stage results,
  * failed starts, timeouts, communicate, stderr routing and signals. */

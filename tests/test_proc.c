@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_proc.c - process handles: returncodes, poll, wait with timeouts,
  * signals, rusage, reaping without leaks or zombies, and threads. */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_run.c - prun_run() and its wrappers: capture, check, input, the
  * timeout with partial output, grandchildren, process groups, call,
  * check_call, check_output, getstatusoutput, getoutput, and leaks. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_spawn.c - prun_popen(): redirections, cwd, env, PATH search, shell
  * mode, executable, fd hygiene, signal dispositions, sessions and errors.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_stress.c - many spawns, one after another and from several threads
  * at once, each with pipes and communicate and its output compared; the
  * caller's fd count must be the same afterwards and no child may be left

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_command.c - libFuzzer target for the -c splitter (parse.c).
  * Oracle: a successful split, re-quoted word by word with '...' and
  * joined with blanks and '|', must split back to the same pipeline. */

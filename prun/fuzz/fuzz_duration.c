@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_duration.c - libFuzzer target for parse_duration (parse.c).
  * Oracles: an accepted DURATION is a non-negative number, starts with a
  * digit or '.', and means the same in every unit it can be written in. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_signal.c - libFuzzer target for parse_signal and signal_name
  * (parse.c).  Oracles: an accepted name is a real signal, its printed
  * name parses back to it, and case and the SIG prefix do not matter. */

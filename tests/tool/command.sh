@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # command.sh - -c LINE split without a shell, and --shell.
 . "$TOOL_TESTS_DIR/lib.sh"
 cd "$TMP" || exit 99

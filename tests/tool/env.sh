@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # env.sh - -C, -i, -u, -E, and PATH looked up in the child's environment.
 . "$TOOL_TESTS_DIR/lib.sh"
 cd "$TMP" || exit 99

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # exit_status.sh - every exit status rule of prun, in the order they apply.
 . "$TOOL_TESTS_DIR/lib.sh"
 

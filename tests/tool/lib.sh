@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lib.sh - helpers for the black-box tests of the prun tool.
 # Sourced by tests/tool/*.sh, which run with PRUN set to the built tool
 # (see AM_TESTS_ENVIRONMENT in tests/Makefile.am).  POSIX sh.  A test

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # options.sh - --help, --version, a pipeline given as arguments, and no
 # leaked file descriptors.
 . "$TOOL_TESTS_DIR/lib.sh"
@@ -17,6 +18,7 @@ status_is 0 "--help wins over the rest" "$PRUN" -t 5 --help false > /dev/null
 status_is 0 "--version" "$PRUN" --version > version.out
 check "--version first line" -n "$(sed -n '1{/^prun (prun) [0-9][0-9.]*$/p}' version.out)"
 contains "--version warranty line" version.out "There is NO WARRANTY, to the extent permitted by law."
+contains "--version licence line" version.out "License MIT: <https://spdx.org/licenses/MIT.html>."
 if [ -w /dev/full ]; then
     status_is 125 "--help to /dev/full" "$PRUN" --help > /dev/full 2> err
     same "write error message" "$(cat err)" "prun: write error: No space left on device"

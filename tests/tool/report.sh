@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # report.sh - --report=FILE: one JSON object per run, per the schema:
 # {"version":1,"exit_status":N,"timed_out":bool,"signal_sent":"TERM"|null,
 #  "elapsed_s":F,"stages":[{"argv":[...],"pid":N,"exit_code":N|null,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # signals.sh - timeouts, --kill-after, --preserve-status, -s, -v, -f, and
 # signals sent to prun being forwarded to the stages.  Background runs wait
 # for a marker line from the stage through a FIFO, never for a sleep.

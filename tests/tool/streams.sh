@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # streams.sh - --stdin, --stdout, --stderr, --append, --merge-stderr.
 . "$TOOL_TESTS_DIR/lib.sh"
 cd "$TMP" || exit 99

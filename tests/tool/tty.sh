@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tty.sh - the terminal: when prun's stdin is its controlling terminal and
 # prun is in the foreground, the stages' group gets the terminal and prun
 # takes it back afterwards; Ctrl-Z stops prun with its stages, and fg/bg
