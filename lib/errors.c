@@ -1,18 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* errors.c - error codes, their names, and the thread-local last error. */
+/* errors.c - error codes, their names, and the thread-local sentence
+ * about the calling thread's last failure. */
 #include "internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* Thread-local, so threads never see each other's failures. */
 static _Thread_local char last_error[1024];
 
-/* Records a sentence about a failure and returns err, so callers can write
- * `return prun__fail(-ENOENT, "cannot run '%s'", prog);`.  The sentence
- * ends with prun_strerror(err). */
 int prun__fail(int err, const char *fmt, ...)
 {
     va_list ap;
@@ -20,7 +17,7 @@ int prun__fail(int err, const char *fmt, ...)
     int n = vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
     if (n >= 0 && (size_t)n < sizeof last_error)
-        snprintf(last_error + n, sizeof last_error - n, ": %s", prun_strerror(err));
+        snprintf(last_error + n, sizeof last_error - (size_t)n, ": %s", prun_strerror(err));
     return err;
 }
 
@@ -44,13 +41,4 @@ const char *prun_strerror(int err)
     if (err < 0 && err > -4096)
         return strerror(-err);
     return "Unknown error";
-}
-
-void prun_buf_free(prun_buf *b)
-{
-    if (!b)
-        return;
-    free(b->data);
-    b->data = NULL;
-    b->len = 0;
 }

@@ -1,5 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* internal.h - what the library's files share; never installed. */
+/* internal.h - what the library's files share; never installed.
+ *
+ * The files are layers: each calls only the files listed before it.
+ *
+ *   errors.c       error codes and the thread-local sentence
+ *   buf.c          growing byte buffers, prun_buf
+ *   fd.c           pipes, closing, file status flags, pipe sizes
+ *   clock.c        the monotonic clock and deadlines
+ *   opts.c         sized structures in and out, checking prun_opts
+ *   spawn.c        starting one child
+ *   proc.c         one child: reaping, waiting, signalling
+ *   streams.c      the caller's ends of the pipes, and what was read
+ *   group.c        N children sharing streams and a process group;
+ *                  a prun_proc is a group of one, a prun_pipeline of N
+ *   communicate.c  the poll loop over the streams and the children
+ *   popen.c, pipeline.c, run.c   the public functions, thin (run.c holds
+ *                  prun_pipeline_run too: one run path)
+ *
+ * tests/layers.sh checks the order from the object files.
+ */
 #ifndef PRUN_INTERNAL_H
 #define PRUN_INTERNAL_H
 
@@ -8,6 +27,58 @@
 #include <pthread.h>
 #include <stdint.h>
 
+/* ---- errors.c ---- */
+
+/* Records "<sentence>: <prun_strerror(err)>" for prun_last_error() and
+ * returns err, so that a failure reads `return prun__fail(-E..., ...);`. */
+int prun__fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- buf.c ---- */
+
+/* A prun_buf that grows: buf.data has room for capacity bytes, and is
+ * NUL-terminated at buf.len once allocated. */
+struct prun_growbuf {
+    prun_buf buf;
+    size_t capacity;
+};
+
+/* Room for `room` more bytes and the NUL, doubling: 0 or -ENOMEM. */
+int prun__growbuf_reserve(struct prun_growbuf *g, size_t room);
+/* Hands the bytes over ("" if none was allocated and want_empty): 0 or -ENOMEM. */
+int prun__growbuf_take(struct prun_growbuf *g, prun_buf *dst, int want_empty);
+void prun__growbuf_free(struct prun_growbuf *g);
+
+/* ---- fd.c ---- */
+
+void prun__close(int *fd);                 /* closes *fd if >= 0 and sets it to -1 */
+int prun__pipe(int fds[2]);                /* close-on-exec; 0, or -errno with fds -1 */
+int prun__set_nonblock(int fd, int on);    /* 0 or -errno */
+int prun__fd_is_open(int fd);
+void prun__grow_pipe(int fd);              /* to BIG_PIPE bytes, best effort */
+
+enum { PRUN_BIG_PIPE = 1024 * 1024 };
+
+/* ---- clock.c ---- */
+
+int64_t prun__deadline(int timeout_ms);    /* PRUN_NO_DEADLINE for a negative timeout */
+
+/* ---- opts.c ---- */
+
+/* A caller's prun_opts of opts_size bytes as this library's: the missing
+ * tail zero, an unknown tail refused unless it is zero.  NULL: all zero. */
+int prun__opts_in(prun_opts *dst, const prun_opts *src, size_t opts_size);
+/* Whether the caller's structure of `size` bytes can be written. */
+int prun__out_size_ok(size_t size, size_t min_size, const char *type);
+/* Writes src to the caller's dst: as much as both know, the rest zero. */
+void prun__struct_out(void *dst, size_t dst_size, const void *src, size_t src_size);
+/* What can be checked before anything is created. */
+int prun__check_opts(const prun_opts *o);
+
+#define PRUN_RESULT_SIZE_VER0 (offsetof(prun_result, err) + sizeof(prun_buf))
+#define PRUN_STAGE_INFO_SIZE_VER0 (offsetof(prun_stage_info, rusage) + sizeof(struct rusage))
+
+/* ---- spawn.c ---- */
+
 /* Where a child's standard stream comes from, besides a real fd (>= 0). */
 enum {
     PRUN_SRC_INHERIT = -1,
@@ -15,7 +86,7 @@ enum {
     PRUN_SRC_STDOUT = -3, /* stderr only: a copy of the child's stdout */
 };
 
-/* What to spawn: one child of a popen or of a pipeline stage. */
+/* One child to start: a popen's, or a stage of a pipeline. */
 struct prun_spawn_req {
     char *const *argv;
     const prun_opts *opts;
@@ -24,70 +95,119 @@ struct prun_spawn_req {
     int take_tty;  /* make the child's group the terminal's foreground group */
 };
 
-/* The caller's ends of the standard pipes, and the state communicate keeps
+/* Starts the child; *pidfd is -1 where pidfds are missing. */
+int prun__spawn(const struct prun_spawn_req *req, pid_t *pid, int *pidfd);
+
+/* ---- proc.c ---- */
+
+struct prun_child {
+    pid_t pid;
+    int pidfd;             /* -1 where pidfds are missing */
+    int reaped;            /* the fields below are final */
+    int returncode;        /* exit status, or -N for death by signal N */
+    int core_dumped;
+    struct rusage rusage;
+    pthread_mutex_t lock;  /* serialises reaping and signalling */
+    char name[64];         /* argv[0], for messages */
+};
+
+void prun__child_init(struct prun_child *c, pid_t pid, int pidfd, const char *name);
+void prun__child_destroy(struct prun_child *c);
+int prun__child_reap(struct prun_child *c);   /* 1 reaped, 0 running, <0 */
+int prun__child_is_reaped(struct prun_child *c); /* without trying to reap */
+/* Sleeps until c exits or the deadline: 1 reaped, 0 deadline, <0. */
+int prun__child_wait(struct prun_child *c, int64_t deadline);
+/* Signals c unless it has been reaped: 0 or -errno. */
+int prun__child_signal(struct prun_child *c, int sig);
+/* Signals the process group pgid while c, a member, is unreaped (which
+ * keeps the id from being reused): 1 sent, 0 c was reaped, or -errno. */
+int prun__child_signal_group(struct prun_child *c, pid_t pgid, int sig);
+
+/* ---- streams.c ---- */
+
+/* The caller's ends of the standard pipes, and what communicate keeps
  * between calls (it resumes after a timeout). */
 struct prun_streams {
-    int fd[3];              /* stdin (write end), stdout, stderr (read ends); -1 = none/closed */
-    int was_pipe[3];        /* the stream was a pipe: its prun_buf is "" rather than NULL */
-    int started, done;
-    char *input_copy;       /* the unsent input, copied when a call timed out */
-    size_t input_len, input_off;
-    prun_buf acc[2];        /* stdout and stderr since the first call */
-    size_t cap[2];
-    int big_pipe[2];        /* F_SETPIPE_SZ already tried on this stream */
-    /* from prun_opts, fixed at popen */
+    int fd[3];                     /* stdin (write end), stdout, stderr (read ends); -1: none */
+    int is_pipe[3];                /* the stream was a pipe: its output is "" rather than NULL */
+    int started;                   /* communicate has begun */
+    int finished;                  /* communicate has handed the output over */
+    const char *input;             /* the unsent input: the caller's, or input_copy */
+    char *input_copy;              /* kept across a timeout, when the caller's may be gone */
+    size_t input_len, input_sent;
+    struct prun_growbuf output[2]; /* stdout and stderr since the first call */
+    int pipe_grown[2];             /* F_SETPIPE_SZ already tried on this stream */
+    /* from prun_opts, fixed at the start */
     size_t max_output;
     prun_output_fn on_output;
     void *userdata;
     int grace_ms;
 };
 
-struct prun_proc {
-    pid_t pid;
-    int pidfd;              /* -1 where pidfd_open is unavailable */
-    int exited;             /* seen to exit (the pidfd was readable); maybe not reaped yet */
-    int reaped;
-    int returncode;
-    int core_dumped;
-    pid_t pgid;             /* >0: the child leads this process group */
-    char name[64];          /* argv[0], for messages */
-    struct rusage rusage;
-    pthread_mutex_t lock;   /* serialises reaping and signalling */
+void prun__streams_init(struct prun_streams *io, const prun_opts *o);
+/* Pipes and sources for the child's streams per o: src[] for the spawn,
+ * the child's pipe ends in child_end[] (the caller closes them once the
+ * child has its copies), the caller's ends in io. */
+int prun__streams_open(struct prun_streams *io, const prun_opts *o, int src[3], int child_end[3]);
+void prun__streams_close(struct prun_streams *io);
+/* Hands the output over: "" for a pipe that gave nothing (unless
+ * on_output took it), NULL for a stream that was not a pipe.  Either
+ * destination may be NULL.  0, or -ENOMEM for the "". */
+int prun__streams_take_output(struct prun_streams *io, prun_buf *out, prun_buf *err);
+
+/* ---- group.c ---- */
+
+struct prun_group {
+    size_t n;
+    pid_t pgid;            /* >0: the children's process group, signalled as one */
+    int holds_tty;         /* the group is the terminal's foreground group: give it back */
+    int pipefail;
     struct prun_streams io;
+    struct prun_child child[];
 };
 
-/* errors.c */
-int prun__fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* What to start: n argv vectors, stdout of each to stdin of the next. */
+struct prun_group_spec {
+    size_t n;
+    char *const *const *stages;
+    const prun_opts *opts;
+    int new_pgroup;        /* the children share a new group led by the first */
+    int take_tty;          /* and it takes the terminal */
+};
 
-/* spawn.c */
-int prun__spawn(pid_t *pid, const struct prun_spawn_req *req);
-int prun__check_opts(const prun_opts *o);
-int prun__make_pipe(int fds[2]);
-int prun__stream_fds(const prun_opts *o, struct prun_streams *io, int src[3], int child_end[3]);
-void prun__close(int *fd);
+/* The stages and options of a pipeline; *failed names a bad stage. */
+int prun__group_check(size_t n, char *const *const stages[], const prun_opts *o, size_t *failed);
+/* On failure *failed is the stage that could not start; nothing is left. */
+int prun__group_start(struct prun_group **out, const struct prun_group_spec *spec, size_t *failed);
+int prun__group_reap(struct prun_group *g);   /* 1 all reaped, 0 not yet, <0 */
+/* 0 all reaped, PRUN_ETIMEOUT, or <0. */
+int prun__group_wait(struct prun_group *g, int64_t deadline);
+/* The process group when there is one (to_group), else each child. */
+int prun__group_signal(struct prun_group *g, int sig, int to_group);
+/* SIGKILL to all, then reaped: what a timeout or a failure ends with. */
+int prun__group_kill_and_reap(struct prun_group *g);
+int prun__group_status(const struct prun_group *g, int pipefail);
+void prun__group_give_back_tty(struct prun_group *g);
+void prun__group_free(struct prun_group *g);
 
-/* proc.c */
-void prun__proc_init(prun_proc *p, pid_t pid, pid_t pgid, const char *name);
-void prun__proc_destroy(prun_proc *p);
-int prun__reap(prun_proc *p);   /* 1 reaped, 0 running, <0 error */
-int prun__wait_all(prun_proc *procs, size_t n, int64_t deadline);
-int prun__signal(prun_proc *p, int sig);
-int prun__signal_all(prun_proc *procs, size_t n, pid_t pgid, int sig);
-int64_t prun__now_ns(void);
-int64_t prun__deadline(int timeout_ms);
-int prun__ms_left(int64_t deadline);
+/* The public handles are names for a group. */
+static inline struct prun_group *prun__proc_group(const prun_proc *p)
+{
+    return (struct prun_group *)(uintptr_t)p;
+}
+static inline struct prun_group *prun__pipeline_group(const prun_pipeline *pl)
+{
+    return (struct prun_group *)(uintptr_t)pl;
+}
 
-/* communicate.c */
-void prun__streams_init(struct prun_streams *io, const prun_opts *o);
-void prun__streams_close(struct prun_streams *io);
-int prun__communicate(struct prun_streams *io, prun_proc *procs, size_t n, pid_t pgid,
-                      const void *input, size_t input_len, int timeout_ms,
-                      prun_buf *out, prun_buf *err);
-void prun__take_output(struct prun_streams *io, prun_buf *out, prun_buf *err);
+/* ---- communicate.c ---- */
 
-/* run.c */
-int prun__run_opts(const prun_opts *opts, prun_opts *o);
-int prun__run_streams(struct prun_streams *io, prun_proc *procs, size_t n, pid_t pgid,
-                      const prun_opts *o, prun_result *res);
+enum prun_resume {
+    PRUN_RESUMABLE,        /* a timeout keeps what a later call needs */
+    PRUN_FINAL,            /* the caller kills at a timeout: keep nothing */
+};
+
+int prun__communicate(struct prun_group *g, const void *input, size_t input_len, int timeout_ms,
+                      enum prun_resume resume, prun_buf *out, prun_buf *err);
 
 #endif

@@ -1,20 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* run.c - prun_run() and the thin wrappers over it, with the semantics of
- * their namesakes in Python's subprocess. */
+/* run.c - prun_run(), prun_pipeline_run() and the thin wrappers over
+ * them, with the semantics of their namesakes in Python's subprocess.
+ * A single command and a pipeline take the same path: a group. */
 #include "internal.h"
 
 #include <errno.h>
-#include <signal.h>
-#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* input implies a stdin pipe, capture_output two output pipes; asking for
  * either together with an explicit stream is an error, as in Python. */
-int prun__run_opts(const prun_opts *opts, prun_opts *o)
+static int run_opts(const prun_opts *opts, size_t opts_size, prun_opts *o)
 {
-    static const prun_opts defaults;
-    *o = opts ? *opts : defaults;
+    int r = prun__opts_in(o, opts, opts_size);
+    if (r)
+        return r;
     if (o->input && o->stdin_io != PRUN_INHERIT)
         return prun__fail(-EINVAL, "input and stdin_io are mutually exclusive");
     if (o->capture_output && (o->stdout_io != PRUN_INHERIT || o->stderr_io != PRUN_INHERIT))
@@ -26,40 +27,86 @@ int prun__run_opts(const prun_opts *opts, prun_opts *o)
     return 0;
 }
 
-/* Shared by prun_run and prun_pipeline_run: communicate with the timeout;
- * on a timeout kill (the whole group when there is one, before its leader
- * is reaped), reap, and keep the partial output. */
-int prun__run_streams(struct prun_streams *io, prun_proc *procs, size_t n, pid_t pgid,
-                      const prun_opts *o, prun_result *res)
+/* Communicate with the timeout; on a timeout kill (the whole group when
+ * there is one, before its leader is reaped), reap, and keep the partial
+ * output.  Then check. */
+static int run_group(struct prun_group *g, const prun_opts *o, const char *what,
+                     prun_result *res)
 {
     int timeout = o->timeout_ms > 0 ? o->timeout_ms : PRUN_FOREVER;
-    int r = prun__communicate(io, procs, n, pgid, o->input, o->input_len, timeout,
-                              &res->out, &res->err);
+    int r = prun__communicate(g, o->input, o->input_len, timeout, PRUN_FINAL, &res->out,
+                              &res->err);
     if (r == PRUN_ETIMEOUT) {
-        prun__signal_all(procs, n, pgid, SIGKILL);
-        prun__wait_all(procs, n, INT64_MAX);
-        prun__take_output(io, &res->out, &res->err);
-        prun__fail(r, "'%s' did not finish within %d ms", procs[0].name, o->timeout_ms);
+        prun__group_kill_and_reap(g);
+        prun__streams_take_output(&g->io, &res->out, &res->err);
+        prun__fail(r, "%s did not finish within %d ms", what, o->timeout_ms);
     }
+    res->returncode = prun__group_status(g, o->pipefail);
+    if (r == 0 && o->check && res->returncode != 0)
+        r = prun__fail(PRUN_ECHECK, "%s returned %d", what, res->returncode);
     return r;
 }
 
-int prun_run(char *const argv[], const prun_opts *opts, prun_result *res)
+/* "'sleep'", or "the pipeline 'ps | grep'", for messages. */
+static void describe(const struct prun_group_spec *spec, char *buf, size_t size)
+{
+    size_t used = (size_t)snprintf(buf, size, spec->n > 1 ? "the pipeline '" : "'");
+    for (size_t i = 0; i < spec->n && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? " | " : "", spec->stages[i][0]);
+    if (used < size)
+        snprintf(buf + used, size - used, "'");
+}
+
+static int start_and_run(const struct prun_group_spec *spec, prun_result *res, size_t res_size)
+{
+    prun_result mine = {0};
+    char what[128];
+    describe(spec, what, sizeof what);
+    struct prun_group *g;
+    size_t failed;
+    int r = prun__group_start(&g, spec, &failed);
+    if (r == 0) {
+        r = run_group(g, spec->opts, what, &mine);
+        prun__group_free(g);
+    }
+    prun__struct_out(res, res_size, &mine, sizeof mine);
+    return r;
+}
+
+int prun_run_sized(char *const argv[], const prun_opts *opts, prun_result *res, size_t opts_size,
+                   size_t res_size)
 {
     prun_opts o;
-    prun_proc *p = NULL;
     int r;
     if (!res)
         return prun__fail(-EINVAL, "prun_run: res is NULL");
-    memset(res, 0, sizeof *res);
-    if ((r = prun__run_opts(opts, &o)) || (r = prun_popen(&p, argv, &o)))
+    if ((r = prun__out_size_ok(res_size, PRUN_RESULT_SIZE_VER0, "prun_result")))
         return r;
-    r = prun__run_streams(&p->io, p, 1, p->pgid, &o, res);
-    res->returncode = p->returncode;
-    if (r == 0 && o.check && res->returncode != 0)
-        r = prun__fail(PRUN_ECHECK, "'%s' returned %d", argv[0], res->returncode);
-    prun_free(p);
-    return r;
+    memset(res, 0, res_size);
+    if (!argv || !argv[0])
+        return prun__fail(-EINVAL, "empty argv");
+    if ((r = run_opts(opts, opts_size, &o)) || (r = prun__check_opts(&o)))
+        return r;
+    char *const *const stages[1] = {argv};
+    struct prun_group_spec spec = {1, stages, &o, o.new_pgroup, 0};
+    return start_and_run(&spec, res, res_size);
+}
+
+int prun_pipeline_run_sized(size_t n, char *const *const stages[], const prun_opts *opts,
+                            prun_result *res, size_t opts_size, size_t res_size)
+{
+    prun_opts o;
+    int r;
+    if (!res)
+        return prun__fail(-EINVAL, "prun_pipeline_run: res is NULL");
+    if ((r = prun__out_size_ok(res_size, PRUN_RESULT_SIZE_VER0, "prun_result")))
+        return r;
+    memset(res, 0, res_size);
+    size_t failed;
+    if ((r = run_opts(opts, opts_size, &o)) || (r = prun__group_check(n, stages, &o, &failed)))
+        return r;
+    struct prun_group_spec spec = {n, stages, &o, !o.keep_pgroup, o.take_tty};
+    return start_and_run(&spec, res, res_size);
 }
 
 void prun_result_free(prun_result *res)
@@ -70,36 +117,43 @@ void prun_result_free(prun_result *res)
     prun_buf_free(&res->err);
 }
 
-int prun_call(char *const argv[], const prun_opts *opts, int *returncode)
+int prun_call_sized(char *const argv[], const prun_opts *opts, int *returncode, size_t opts_size)
 {
     prun_result res;
-    int r = prun_run(argv, opts, &res);
+    int r = prun_run_sized(argv, opts, &res, opts_size, sizeof res);
     if (returncode)
         *returncode = res.returncode;
     prun_result_free(&res);
     return r;
 }
 
-int prun_check_call(char *const argv[], const prun_opts *opts)
+int prun_check_call_sized(char *const argv[], const prun_opts *opts, size_t opts_size)
 {
-    prun_opts o = opts ? *opts : (prun_opts){0};
+    prun_opts o;
+    int r = prun__opts_in(&o, opts, opts_size);
+    if (r)
+        return r;
     o.check = 1;
-    return prun_call(argv, &o, NULL);
+    return prun_call_sized(argv, &o, NULL, sizeof o);
 }
 
 /* Like Python's: stdout is captured; on PRUN_ECHECK or PRUN_ETIMEOUT *out
  * still holds what was read (CalledProcessError.output). */
-int prun_check_output(char *const argv[], const prun_opts *opts, prun_buf *out)
+int prun_check_output_sized(char *const argv[], const prun_opts *opts, prun_buf *out,
+                            size_t opts_size)
 {
-    prun_opts o = opts ? *opts : (prun_opts){0};
+    prun_opts o;
     prun_result res;
     if (out)
         *out = (prun_buf){NULL, 0};
+    int r = prun__opts_in(&o, opts, opts_size);
+    if (r)
+        return r;
     if (o.stdout_io != PRUN_INHERIT || o.capture_output)
         return prun__fail(-EINVAL, "check_output captures stdout itself: do not set stdout_io");
     o.stdout_io = PRUN_PIPE;
     o.check = 1;
-    int r = prun_run(argv, &o, &res);
+    r = prun_run_sized(argv, &o, &res, sizeof o, sizeof res);
     if (out) {
         *out = res.out;
         res.out = (prun_buf){NULL, 0};
@@ -117,7 +171,7 @@ int prun_getstatusoutput(const char *cmd, int *status, prun_buf *out)
         *out = (prun_buf){NULL, 0};
     if (!cmd)
         return prun__fail(-EINVAL, "getstatusoutput: cmd is NULL");
-    int r = prun_run(argv, &o, &res);
+    int r = prun_run_sized(argv, &o, &res, sizeof o, sizeof res);
     if (r == 0) {
         if (res.out.len && res.out.data[res.out.len - 1] == '\n')
             res.out.data[--res.out.len] = '\0';

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* spawn.c - starting a child with posix_spawn(3), and prun_popen().
+/* spawn.c - starting one child with posix_spawn(3).
  *
  * glibc runs posix_spawn on a CLONE_VFORK child, so the cost does not grow
  * with the caller's memory and exec failures come back as the return
@@ -25,24 +25,6 @@
 #endif
 
 extern char **environ;
-
-void prun__close(int *fd)
-{
-    if (*fd >= 0) {
-        close(*fd);
-        *fd = -1;
-    }
-}
-
-int prun__make_pipe(int fds[2])
-{
-    if (pipe2(fds, O_CLOEXEC) < 0) {
-        fds[0] = fds[1] = -1;
-        return -errno;
-    }
-    return 0;
-}
-
 static const char *env_get(char *const *env, const char *name)
 {
     size_t len = strlen(name);
@@ -50,26 +32,6 @@ static const char *env_get(char *const *env, const char *name)
         if (strncmp(*env, name, len) == 0 && (*env)[len] == '=')
             return *env + len + 1;
     return NULL;
-}
-
-/* Checks what can be checked before anything is created. */
-int prun__check_opts(const prun_opts *o)
-{
-    if ((unsigned)o->stdin_io > PRUN_FD || (unsigned)o->stdout_io > PRUN_FD ||
-        (unsigned)o->stderr_io > PRUN_FD)
-        return prun__fail(-EINVAL, "invalid stream option");
-    if (o->stdin_io == PRUN_STDOUT || o->stdout_io == PRUN_STDOUT)
-        return prun__fail(-EINVAL, "PRUN_STDOUT is only valid for stderr");
-    const enum prun_io io[3] = {o->stdin_io, o->stdout_io, o->stderr_io};
-    const int fd[3] = {o->stdin_fd, o->stdout_fd, o->stderr_fd};
-    static const char *const name[3] = {"stdin", "stdout", "stderr"};
-    for (int i = 0; i < 3; i++)
-        if (io[i] == PRUN_FD && (fd[i] < 0 || fcntl(fd[i], F_GETFD) < 0))
-            return prun__fail(-EBADF, "invalid %s_fd %d", name[i], fd[i]);
-    for (size_t i = 0; i < o->n_pass_fds; i++)
-        if (o->pass_fds[i] < 0 || fcntl(o->pass_fds[i], F_GETFD) < 0)
-            return prun__fail(-EBADF, "invalid pass_fds entry %d", o->pass_fds[i]);
-    return 0;
 }
 
 static int is_passed(const prun_opts *o, int fd)
@@ -217,18 +179,11 @@ static int spawn_search(pid_t *pid, const char *prog, char *const argv[], char *
     return first_err ? first_err : -ENOENT;
 }
 
-/* After a failed spawn: was it the cwd?  posix_spawn reports a failed
- * chdir and a failed exec alike. */
-static int check_cwd(const char *cwd)
+/* Right after the spawn; ESRCH if the child was reaped behind the
+ * library's back already (SIGCHLD ignored), ENOSYS before Linux 5.3. */
+static int open_pidfd(pid_t pid)
 {
-    struct stat st;
-    if (stat(cwd, &st) < 0)
-        return -errno;
-    if (!S_ISDIR(st.st_mode))
-        return -ENOTDIR;
-    if (access(cwd, X_OK) < 0)
-        return -errno;
-    return 0;
+    return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
 /* Shell mode: argv[0] is the command line, argv[1..] become $0, $1, ... */
@@ -246,7 +201,7 @@ static char **shell_argv(char *const argv[], const char *sh)
     return v;
 }
 
-int prun__spawn(pid_t *pid, const struct prun_spawn_req *req)
+int prun__spawn(const struct prun_spawn_req *req, pid_t *pid, int *pidfd)
 {
     const prun_opts *o = req->opts;
     char *const *argv = req->argv;
@@ -275,11 +230,13 @@ int prun__spawn(pid_t *pid, const struct prun_spawn_req *req)
         goto out;
     }
     r = spawn_search(pid, prog, argv, envp, &fa, &attr);
-    int cwd_err = r && o->cwd ? check_cwd(o->cwd) : 0;
+    int cwd_err = r && o->cwd ? prun_check_cwd(o->cwd) : 0;
     if (cwd_err)
-        r = prun__fail(cwd_err, "cannot change directory to '%s'", o->cwd);
+        r = cwd_err;
     else if (r)
         prun__fail(r, "cannot run '%s'", prog);
+    else
+        *pidfd = open_pidfd(*pid);
 out:
     for (int i = 0; i < 3; i++)
         prun__close(&tmp[i]);
@@ -291,67 +248,3 @@ out_argv:
     return r;
 }
 
-/* Where the child's streams come from, per opts; for pipes the child's
- * end goes to child_end (closed by the caller after the spawn) and the
- * caller's end to io.  A pipeline uses it for its outer streams. */
-int prun__stream_fds(const prun_opts *o, struct prun_streams *io, int src[3], int child_end[3])
-{
-    const enum prun_io how[3] = {o->stdin_io, o->stdout_io, o->stderr_io};
-    const int fd[3] = {o->stdin_fd, o->stdout_fd, o->stderr_fd};
-    for (int i = 0; i < 3; i++) {
-        switch (how[i]) {
-        case PRUN_INHERIT: src[i] = PRUN_SRC_INHERIT; break;
-        case PRUN_DEVNULL: src[i] = PRUN_SRC_DEVNULL; break;
-        case PRUN_STDOUT: src[i] = PRUN_SRC_STDOUT; break;
-        case PRUN_FD: src[i] = fd[i]; break;
-        case PRUN_PIPE: {
-            int p[2], r;
-            if ((r = prun__make_pipe(p)))
-                return prun__fail(r, "cannot create a pipe");
-            /* stdin: the child reads p[0]; stdout/stderr: the child writes p[1] */
-            child_end[i] = src[i] = i == 0 ? p[0] : p[1];
-            io->fd[i] = i == 0 ? p[1] : p[0];
-            io->was_pipe[i] = 1;
-            break;
-        }
-        }
-    }
-    return 0;
-}
-
-int prun_popen(prun_proc **out, char *const argv[], const prun_opts *opts)
-{
-    static const prun_opts defaults;
-    const prun_opts *o = opts ? opts : &defaults;
-    int child_end[3] = {-1, -1, -1};
-    pid_t pid;
-    int r;
-
-    if (!out)
-        return prun__fail(-EINVAL, "prun_popen: out is NULL");
-    *out = NULL;
-    if (!argv || !argv[0])
-        return prun__fail(-EINVAL, "empty argv");
-    if ((r = prun__check_opts(o)))
-        return r;
-    prun_proc *p = calloc(1, sizeof *p);
-    if (!p)
-        return prun__fail(-ENOMEM, "cannot run '%s'", argv[0]);
-    prun__streams_init(&p->io, o);
-    struct prun_spawn_req req = {argv, o, {0}, o->new_pgroup ? 0 : -1, 0};
-    if ((r = prun__stream_fds(o, &p->io, req.src, child_end)))
-        goto fail;
-    if ((r = prun__spawn(&pid, &req)))
-        goto fail;
-    for (int i = 0; i < 3; i++)
-        prun__close(&child_end[i]);
-    prun__proc_init(p, pid, (o->new_pgroup || o->new_session) ? pid : 0, argv[0]);
-    *out = p;
-    return 0;
-fail:
-    for (int i = 0; i < 3; i++)
-        prun__close(&child_end[i]);
-    prun__streams_close(&p->io);
-    free(p);
-    return r;
-}
