@@ -6,12 +6,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-int tty_will_hand_over(int foreground)
-{
-    /* the library's own test (take_tty) */
-    return !foreground && isatty(0) && tcgetpgrp(0) == getpgrp();
-}
-
 void tty_stages_stopped(prun_pipeline *pl, int stop_sig)
 {
     pid_t pgid = prun_pipeline_pgid(pl);
@@ -22,10 +16,10 @@ void tty_stages_stopped(prun_pipeline *pl, int stop_sig)
     raise(stop_sig == SIGSTOP ? SIGSTOP : SIGTSTP);
 }
 
-void tty_continued(prun_pipeline *pl, int handed_over)
+void tty_continued(prun_pipeline *pl)
 {
     pid_t pgid = prun_pipeline_pgid(pl);
-    if (handed_over && pgid > 0 && tcgetpgrp(0) == getpgrp())
+    if (prun_pipeline_has_tty(pl) && pgid > 0 && tcgetpgrp(0) == getpgrp())
         tcsetpgrp(0, pgid);
     prun_pipeline_send_signal(pl, SIGCONT);
 }

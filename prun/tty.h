@@ -5,16 +5,14 @@
 
 #include <prun.h>
 
-/* Whether prun_pipeline_start with take_tty will hand the terminal over. */
-int tty_will_hand_over(int foreground);
-
 /* The stages stopped while they own the terminal (Ctrl-Z): prun takes the
  * terminal back and stops itself the same way, so that the shell sees its
  * job stop and gets the terminal, instead of waiting on a frozen job. */
 void tty_stages_stopped(prun_pipeline *pl, int stop_sig);
 
 /* prun was continued (fg, bg): back in the foreground, it hands the
- * terminal to the stages again; either way it continues them. */
-void tty_continued(prun_pipeline *pl, int handed_over);
+ * terminal to the stages again if they had it; either way it continues
+ * them. */
+void tty_continued(prun_pipeline *pl);
 
 #endif
