@@ -34,21 +34,21 @@ static int may_take_tty(void)
 
 /* Starts child i, whose stdin is in_fd and stdout out_fd (the outer
  * streams' sources, or inner pipe ends). */
-static int start_child(struct prun_group *g, const struct prun_group_spec *spec, size_t i,
-                       int in_fd, int out_fd, int err_fd)
+static int start_child(struct prun_group *g, const struct prun_group_spec *spec,
+                       const struct prun_creds *creds, size_t i, int in_fd, int out_fd, int err_fd)
 {
     const prun_opts *o = spec->opts;
-    struct prun_spawn_req req = {spec->stages[i], o, {in_fd, out_fd, err_fd}, -1, 0};
+    struct prun_spawn_req req = {spec->stages[i], o, creds, {in_fd, out_fd, err_fd}, -1, 0};
     if (spec->new_pgroup)
         req.pgroup = i == 0 ? 0 : g->pgid;  /* the first leads */
     req.take_tty = i == 0 && g->holds_tty;
-    pid_t pid;
-    int pidfd, r;
-    if ((r = prun__spawn(&req, &pid, &pidfd)))
+    struct prun_spawned s;
+    int r = prun__spawn(&req, &s);
+    if (r)
         return r;
     if (i == 0 && (spec->new_pgroup || o->new_session))
-        g->pgid = pid;
-    prun__child_init(&g->child[i], pid, pidfd, spec->stages[i][0]);
+        g->pgid = s.pid;
+    prun__child_init(&g->child[i], &s, spec->stages[i][0]);
     g->n = i + 1;
     return 0;
 }
@@ -59,7 +59,10 @@ static int start_child(struct prun_group *g, const struct prun_group_spec *spec,
 static int start_children(struct prun_group *g, const struct prun_group_spec *spec,
                           const int src[3], size_t *failed)
 {
-    int prev_read_end = -1, r = 0;
+    struct prun_creds creds;
+    int prev_read_end = -1, r;
+    if ((r = prun__creds_resolve(&creds, spec->opts)))
+        return r;
     for (size_t i = 0; i < spec->n && r == 0; i++) {
         int p[2] = {-1, -1};
         int in_fd = i == 0 ? src[0] : prev_read_end;
@@ -72,13 +75,14 @@ static int start_children(struct prun_group *g, const struct prun_group_spec *sp
             }
             out_fd = p[1];
         }
-        if ((r = start_child(g, spec, i, in_fd, out_fd, src[2])))
+        if ((r = start_child(g, spec, &creds, i, in_fd, out_fd, src[2])))
             *failed = i;
         prun__close(&prev_read_end);
         prun__close(&p[1]);
         prev_read_end = p[0];
     }
     prun__close(&prev_read_end);
+    prun__creds_free(&creds);
     return r;
 }
 
@@ -92,7 +96,7 @@ int prun__group_start(struct prun_group **out, const struct prun_group_spec *spe
     if (!g)
         return prun__fail(-ENOMEM, "cannot run '%s'", spec->stages[0][0]);
     g->pipefail = o->pipefail;
-    g->holds_tty = spec->take_tty && spec->new_pgroup && may_take_tty();
+    g->holds_tty = spec->take_tty && spec->new_pgroup && !o->new_session && may_take_tty();
     prun__streams_init(&g->io, o);
     int r = prun__streams_open(&g->io, o, src, child_end);
     if (r == 0)
@@ -195,7 +199,8 @@ void prun__group_free(struct prun_group *g)
     if (!g)
         return;
     prun__streams_close(&g->io);
-    prun__group_wait(g, PRUN_NO_DEADLINE);
+    for (size_t i = 0; i < g->n; i++)  /* each one, whatever another's wait says */
+        prun__child_wait(&g->child[i], PRUN_NO_DEADLINE);
     prun__group_give_back_tty(g);
     for (size_t i = 0; i < g->n; i++)
         prun__child_destroy(&g->child[i]);

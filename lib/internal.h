@@ -8,7 +8,10 @@
  *   fd.c           pipes, closing, file status flags, pipe sizes
  *   clock.c        the monotonic clock and deadlines
  *   opts.c         sized structures in and out, checking prun_opts
- *   spawn.c        starting one child
+ *   creds.c        users and groups, looked up before the spawn
+ *   child.c        the child between clone and exec; clone3 and clone
+ *   spawn_posix.c  the posix_spawn fallback
+ *   spawn.c        starting one child: the plan, and which engine
  *   proc.c         one child: reaping, waiting, signalling
  *   streams.c      the caller's ends of the pipes, and what was read
  *   group.c        N children sharing streams and a process group;
@@ -77,7 +80,21 @@ int prun__check_opts(const prun_opts *o);
 #define PRUN_RESULT_SIZE_VER0 (offsetof(prun_result, err) + sizeof(prun_buf))
 #define PRUN_STAGE_INFO_SIZE_VER0 (offsetof(prun_stage_info, rusage) + sizeof(struct rusage))
 
-/* ---- spawn.c ---- */
+/* ---- creds.c ---- */
+
+/* What the child becomes; set_* says which calls it makes. */
+struct prun_creds {
+    int set_uid, set_gid, set_groups;
+    uid_t uid;
+    gid_t gid;
+    gid_t *groups;
+    size_t n_groups;
+};
+
+int prun__creds_resolve(struct prun_creds *c, const prun_opts *o);
+void prun__creds_free(struct prun_creds *c);
+
+/* ---- child.c ---- */
 
 /* Where a child's standard stream comes from, besides a real fd (>= 0). */
 enum {
@@ -86,17 +103,93 @@ enum {
     PRUN_SRC_STDOUT = -3, /* stderr only: a copy of the child's stdout */
 };
 
+/* The step of the child's setup that failed, for the message. */
+enum prun_step {
+    PRUN_STEP_NONE = 0,
+    PRUN_STEP_SIGNALS,
+    PRUN_STEP_SETSID,
+    PRUN_STEP_SETPGID,
+    PRUN_STEP_TTY,
+    PRUN_STEP_RLIMIT,     /* detail: the index in rlimits[] */
+    PRUN_STEP_SETGROUPS,
+    PRUN_STEP_SETGID,
+    PRUN_STEP_SETUID,
+    PRUN_STEP_PDEATHSIG,
+    PRUN_STEP_CLOSE_FDS,
+    PRUN_STEP_DEVNULL,    /* detail: the stream */
+    PRUN_STEP_DUP,        /* detail: the stream */
+    PRUN_STEP_PASS_FDS,   /* detail: the fd */
+    PRUN_STEP_CHDIR,
+    PRUN_STEP_EXEC,
+};
+
+enum { PRUN_CHILD_STACK = 8192 };
+
+/* Everything a child does, prepared by the parent (spawn.c), so that the
+ * child only makes system calls. */
+struct prun_child_plan {
+    char *const *argv;
+    char *const *envp;
+    const char *const *candidates; /* the paths to exec, in order, NULL-terminated */
+    int src[3];                    /* the child's fds 0, 1, 2: an fd or a PRUN_SRC_* value */
+    int close_fds;                 /* only 0, 1, 2 and keep[] reach the program */
+    int table_shared;              /* CLONE_FILES: unshared from first_unneeded up */
+    unsigned first_unneeded;       /* above every fd the child needs */
+    const int *keep;               /* pass_fds above 2, sorted, each once */
+    size_t n_keep;
+    int new_session;
+    pid_t pgroup;                  /* -1: the caller's group, 0: lead a new one, >0: join it */
+    int take_tty;
+    int signals;                   /* PRUN_SIGNALS_* */
+    int handlers_cleared;          /* by CLONE_CLEAR_SIGHAND */
+    const struct prun_creds *creds;
+    int set_umask;
+    mode_t umask;
+    const struct prun_rlimit *rlimits;
+    size_t n_rlimits;
+    int pdeathsig;
+    pid_t parent_pid;
+    const char *cwd;
+    struct {
+        int step, detail, err;     /* written by the child */
+    } failure;
+    char stack[PRUN_CHILD_STACK] __attribute__((aligned(16)));
+};
+
+/* 0 with the child started (which may have failed a step: plan->failure,
+ * and then it must be reaped with prun__child_reap_failed), or -errno. */
+int prun__child_clone3(struct prun_child_plan *plan, pid_t *pid, int *pidfd);
+int prun__child_clone(struct prun_child_plan *plan, pid_t *pid, int *pidfd);
+void prun__child_reap_failed(pid_t pid, int pidfd);
+
+/* ---- spawn_posix.c ---- */
+
+/* The plan through posix_spawn(3): everything but credentials, umask,
+ * rlimits and pdeathsig.  A failure is in plan->failure, as for a
+ * cloned child, and needs no reaping. */
+int prun__posix_spawn(struct prun_child_plan *plan, pid_t *pid);
+
+/* ---- spawn.c ---- */
+
 /* One child to start: a popen's, or a stage of a pipeline. */
 struct prun_spawn_req {
     char *const *argv;
     const prun_opts *opts;
+    const struct prun_creds *creds;
     int src[3];    /* the child's fds 0, 1, 2: an fd or a PRUN_SRC_* value */
     pid_t pgroup;  /* -1: stay in the caller's group, 0: lead a new one, >0: join it */
     int take_tty;  /* make the child's group the terminal's foreground group */
 };
 
-/* Starts the child; *pidfd is -1 where pidfds are missing. */
-int prun__spawn(const struct prun_spawn_req *req, pid_t *pid, int *pidfd);
+/* A started child.  reaped_elsewhere: it was reaped by another reaper
+ * before its pidfd existed (posix_spawn only); its status is lost. */
+struct prun_spawned {
+    pid_t pid;
+    int pidfd;     /* -1 where pidfds are missing */
+    int reaped_elsewhere;
+};
+
+int prun__spawn(const struct prun_spawn_req *req, struct prun_spawned *out);
 
 /* ---- proc.c ---- */
 
@@ -104,14 +197,16 @@ struct prun_child {
     pid_t pid;
     int pidfd;             /* -1 where pidfds are missing */
     int reaped;            /* the fields below are final */
+    int status_lost;       /* reaped by another reaper, beyond recovery: -ECHILD */
     int returncode;        /* exit status, or -N for death by signal N */
     int core_dumped;
+    int rusage_known;      /* not for a status recovered after another reaper's wait */
     struct rusage rusage;
     pthread_mutex_t lock;  /* serialises reaping and signalling */
     char name[64];         /* argv[0], for messages */
 };
 
-void prun__child_init(struct prun_child *c, pid_t pid, int pidfd, const char *name);
+void prun__child_init(struct prun_child *c, const struct prun_spawned *s, const char *name);
 void prun__child_destroy(struct prun_child *c);
 int prun__child_reap(struct prun_child *c);   /* 1 reaped, 0 running, <0 */
 int prun__child_is_reaped(struct prun_child *c); /* without trying to reap */

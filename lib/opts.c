@@ -13,6 +13,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,8 +24,11 @@
 #define OPTS_SIZE_VER0 (offsetof(prun_opts, take_tty) + sizeof(int))
 
 /* New fields come in whole 8-byte units, so a zero tail is really zero
- * (padding at the end could hold anything). */
-_Static_assert(OPTS_SIZE_VER0 % 8 == 0, "prun_opts has padding at its end");
+ * (padding at the end could hold anything, and an older library would
+ * take a field there for its own padding). */
+_Static_assert(OPTS_SIZE_VER0 % 8 == 0, "prun_opts VER0 ends in padding");
+_Static_assert(offsetof(prun_opts, n_rlimits) + sizeof(size_t) == sizeof(prun_opts),
+               "prun_opts ends in padding");
 
 const char *prun_version(void)
 {
@@ -93,9 +97,47 @@ static int check_stream(enum prun_io io, int fd, const char *name)
     return 0;
 }
 
+/* The options of libprun 2.0: user and groups are checked as they are
+ * looked up (creds.c), the rest here. */
+static int check_child_opts(const prun_opts *o)
+{
+    if (o->reserved0)
+        return prun__fail(-E2BIG, "prun_opts sets an option that libprun %s does not know "
+                          "(reserved0): the program was built against a newer prun.h",
+                          PRUN_VERSION);
+    if (o->umask & ~(PRUN_UMASK(0) | 0777))
+        return prun__fail(-EINVAL, "invalid umask %#x: write PRUN_UMASK(mode)", (unsigned)o->umask);
+    if (o->umask && !(o->umask & PRUN_UMASK(0)))
+        return prun__fail(-EINVAL, "umask %#o without PRUN_UMASK(): write PRUN_UMASK(0%o)",
+                          (unsigned)o->umask, (unsigned)o->umask & 0777);
+    if (o->signals < PRUN_SIGNALS_RESTORE || o->signals > PRUN_SIGNALS_DEFAULT)
+        return prun__fail(-EINVAL, "invalid signals %d: PRUN_SIGNALS_RESTORE, _KEEP or _DEFAULT",
+                          o->signals);
+    if (o->pdeathsig < 0 || o->pdeathsig > SIGRTMAX)
+        return prun__fail(-EINVAL, "invalid pdeathsig %d", o->pdeathsig);
+    if (o->n_rlimits && !o->rlimits)
+        return prun__fail(-EINVAL, "n_rlimits is %zu but rlimits is NULL", o->n_rlimits);
+    for (size_t i = 0; i < o->n_rlimits; i++) {
+        const struct prun_rlimit *l = &o->rlimits[i];
+        if (l->resource < 0 || l->resource >= RLIMIT_NLIMITS)
+            return prun__fail(-EINVAL, "rlimits[%zu]: unknown resource %d", i, l->resource);
+        if (l->limit.rlim_max != RLIM_INFINITY && l->limit.rlim_cur > l->limit.rlim_max)
+            return prun__fail(-EINVAL, "rlimits[%zu]: the soft limit is above the hard one", i);
+    }
+    if (o->extra_groups)
+        for (size_t i = 0; o->extra_groups[i]; i++)
+            if (!*o->extra_groups[i])
+                return prun__fail(-EINVAL, "extra_groups[%zu] is empty", i);
+    if ((o->user && !*o->user) || (o->group && !*o->group))
+        return prun__fail(-EINVAL, "user and group must not be empty strings");
+    return 0;
+}
+
 int prun__check_opts(const prun_opts *o)
 {
     int r;
+    if ((r = check_child_opts(o)))
+        return r;
     if ((r = check_stream(o->stdin_io, o->stdin_fd, "stdin")) ||
         (r = check_stream(o->stdout_io, o->stdout_fd, "stdout")) ||
         (r = check_stream(o->stderr_io, o->stderr_fd, "stderr")))

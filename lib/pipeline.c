@@ -139,7 +139,8 @@ int prun_pipeline_stage_sized(const prun_pipeline *pl, size_t i, prun_stage_info
     if (c->reaped) {
         s.returncode = c->returncode;
         s.core_dumped = c->core_dumped;
-        s.rusage = c->rusage;
+        if (c->rusage_known)
+            s.rusage = c->rusage;
     }
     prun__struct_out(info, info_size, &s, sizeof s);
     return 0;

@@ -89,7 +89,7 @@ const struct rusage *prun_rusage(const prun_proc *p)
     if (!p)
         return NULL;
     const struct prun_child *c = &prun__proc_group(p)->child[0];
-    return c->reaped ? &c->rusage : NULL;
+    return c->reaped && c->rusage_known ? &c->rusage : NULL;
 }
 
 /* Python's send_signal: the child only, even when it leads a group. */

@@ -2,9 +2,15 @@
 /* proc.c - one child: reaping, waiting, signalling.
  *
  * Waits sleep in poll() on the child's pidfd (no SIGCHLD handler, no
- * global state), reaping uses waitid(P_PIDFD) and signals
+ * global state), reaping uses waitid(P_PIDFD, __WALL) and signals
  * pidfd_send_signal(), so a recycled pid is never touched.  Where pidfds
  * are missing (ENOSYS) the pid is used, with a short backoff for waits.
+ *
+ * A child of the clone3 engine has no exit signal: a host's waitpid(-1)
+ * never sees it, and an ignored SIGCHLD does not reap it.  A child of
+ * posix_spawn can be reaped behind the library's back; its status then
+ * comes from the pidfd (PIDFD_GET_INFO, Linux 6.15), without resource
+ * usage, or the wait fails with -ECHILD: never a made-up 0.
  */
 #include "internal.h"
 
@@ -13,6 +19,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -27,13 +34,25 @@
 
 enum { MAX_BACKOFF_MS = 20 };
 
-void prun__child_init(struct prun_child *c, pid_t pid, int pidfd, const char *name)
+/* The kernel's struct pidfd_info, its first 64 bytes (PIDFD_INFO_SIZE_VER0). */
+struct pidfd_info_v0 {
+    uint64_t mask;
+    uint64_t cgroupid;
+    uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+    int32_t exit_code;  /* a wait status, with PIDFD_INFO_EXIT */
+};
+#define PIDFD_INFO_EXIT_BIT (1ULL << 3)
+#define PIDFD_GET_INFO_V0 _IOWR(0xFF, 11, struct pidfd_info_v0)
+
+void prun__child_init(struct prun_child *c, const struct prun_spawned *s, const char *name)
 {
     memset(c, 0, sizeof *c);
-    c->pid = pid;
-    c->pidfd = pidfd;
+    c->pid = s->pid;
+    c->pidfd = s->pidfd;
     snprintf(c->name, sizeof c->name, "%s", name);
     pthread_mutex_init(&c->lock, NULL);
+    if (s->reaped_elsewhere)
+        c->reaped = c->status_lost = 1;
 }
 
 void prun__child_destroy(struct prun_child *c)
@@ -42,38 +61,64 @@ void prun__child_destroy(struct prun_child *c)
     pthread_mutex_destroy(&c->lock);
 }
 
-static void set_status(struct prun_child *c, const siginfo_t *si)
+static void set_status(struct prun_child *c, int code, int status)
 {
     c->reaped = 1;
-    c->returncode = si->si_code == CLD_EXITED ? si->si_status : -si->si_status;
-    c->core_dumped = si->si_code == CLD_DUMPED;
+    c->returncode = code == CLD_EXITED ? status : -status;
+    c->core_dumped = code == CLD_DUMPED;
+}
+
+static int status_lost(struct prun_child *c)
+{
+    return prun__fail(-ECHILD, "the exit status of '%s' was taken by another reaper in this "
+                      "process (waitpid(-1) or SIGCHLD set to SIG_IGN)", c->name);
+}
+
+/* Someone else reaped c: the pidfd may still know how it ended. */
+static int recover_status(struct prun_child *c)
+{
+    struct pidfd_info_v0 info = {.mask = PIDFD_INFO_EXIT_BIT};
+    c->reaped = 1;
+    memset(&c->rusage, 0, sizeof c->rusage);
+    if (c->pidfd < 0 || ioctl(c->pidfd, PIDFD_GET_INFO_V0, &info) < 0 ||
+        !(info.mask & PIDFD_INFO_EXIT_BIT)) {
+        c->status_lost = 1;
+        return status_lost(c);
+    }
+    int st = info.exit_code;
+    if (WIFEXITED(st))
+        set_status(c, CLD_EXITED, WEXITSTATUS(st));
+    else
+        set_status(c, WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED, WTERMSIG(st));
+    return 1;
 }
 
 /* Called with c->lock held. */
 static int reap_locked(struct prun_child *c)
 {
+    if (c->status_lost)
+        return status_lost(c);
     if (c->reaped)
         return 1;
     for (;;) {
         siginfo_t si;
         memset(&si, 0, sizeof si);
-        /* The raw system call, for the rusage that glibc's waitid() drops. */
+        /* The raw system call, for the rusage that glibc's waitid() drops;
+         * __WALL, for children without an exit signal. */
         long r = c->pidfd >= 0
-            ? syscall(SYS_waitid, P_PIDFD, c->pidfd, &si, WEXITED | WNOHANG, &c->rusage)
-            : syscall(SYS_waitid, P_PID, c->pid, &si, WEXITED | WNOHANG, &c->rusage);
+            ? syscall(SYS_waitid, P_PIDFD, c->pidfd, &si, WEXITED | WNOHANG | __WALL, &c->rusage)
+            : syscall(SYS_waitid, P_PID, c->pid, &si, WEXITED | WNOHANG | __WALL, &c->rusage);
         if (r == 0 && si.si_pid == 0)
             return 0;
         if (r == 0) {
-            set_status(c, &si);
+            set_status(c, si.si_code, si.si_status);
+            c->rusage_known = 1;
             return 1;
         }
         if (errno == EINTR)
             continue;
-        if (errno == ECHILD) {  /* reaped elsewhere (SIGCHLD ignored): status unknown, 0 */
-            c->reaped = 1;
-            c->returncode = 0;
-            return 1;
-        }
+        if (errno == ECHILD)
+            return recover_status(c);
         return prun__fail(-errno, "cannot wait for '%s'", c->name);
     }
 }
@@ -130,8 +175,9 @@ int prun__child_signal(struct prun_child *c, int sig)
     int r = 0;
     pthread_mutex_lock(&c->lock);
     if (reap_locked(c) == 0) {
-        long s = c->pidfd >= 0 ? syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0)
-                               : kill(c->pid, sig);
+        long s = c->pidfd >= 0 ? syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0) : -1;
+        if (c->pidfd < 0 || (s < 0 && errno == ENOSYS))  /* unreaped: the pid is still its own */
+            s = kill(c->pid, sig);
         if (s < 0 && errno != ESRCH)
             r = prun__fail(-errno, "cannot send signal %d to '%s'", sig, c->name);
     }

@@ -113,7 +113,35 @@ typedef struct prun_opts {
     int keep_pgroup;                 /* do not put the stages in a new process group */
     int pipefail;                    /* the status is the rightmost nonzero stage's */
     int take_tty;                    /* the new group becomes the foreground job of the terminal on fd 0 */
+
+    /* libprun 2.0: the rest of Python's Popen, and more (libprun(3)) */
+    const char *user;                /* a name or decimal uid: that user, with its groups */
+    const char *group;               /* a name or decimal gid: the child's group */
+    const char *const *extra_groups; /* NULL-terminated: the supplementary groups; {NULL} clears them */
+    int umask;                       /* 0: the caller's; PRUN_UMASK(m) sets m */
+    int signals;                     /* PRUN_SIGNALS_RESTORE (0), _KEEP or _DEFAULT */
+    int pdeathsig;                   /* the signal the child gets when the starting thread ends */
+    int reserved0;                   /* zero: room for a later int option */
+    const struct prun_rlimit *rlimits; /* set in the child, in order */
+    size_t n_rlimits;
 } prun_opts;
+
+/* umask: PRUN_UMASK(022), PRUN_UMASK(0); a bare nonzero value is -EINVAL. */
+#define PRUN_UMASK(mode) (0x40000000 | ((mode) & 0777))
+
+/* signals: what becomes of the caller's dispositions in the child.  Its
+ * signal mask is always empty, and handlers never survive exec. */
+enum {
+    PRUN_SIGNALS_RESTORE = 0, /* SIGPIPE, SIGXFSZ back to default; other ignored ones stay (Python's restore_signals) */
+    PRUN_SIGNALS_KEEP = 1,    /* every ignored signal stays ignored (restore_signals=False) */
+    PRUN_SIGNALS_DEFAULT = 2, /* every signal at its default (libprun 1.0) */
+};
+
+/* One resource limit for the child: setrlimit(resource, &limit). */
+struct prun_rlimit {
+    int resource;             /* RLIMIT_NOFILE, RLIMIT_CORE, ... */
+    struct rlimit limit;
+};
 
 /* The library: its version at run time ("2.0.0"), beside PRUN_VERSION. */
 PRUN_EXPORT const char *prun_version(void);

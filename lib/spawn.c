@@ -1,22 +1,28 @@
 /* SPDX-License-Identifier: MIT */
-/* spawn.c - starting one child with posix_spawn(3).
+/* spawn.c - starting one child: everything it will do is worked out here
+ * in the caller (the program's candidate paths, its fds, its
+ * credentials), then one engine carries it out:
  *
- * glibc runs posix_spawn on a CLONE_VFORK child, so the cost does not grow
- * with the caller's memory and exec failures come back as the return
- * value.  Everything the child needs (redirections, cwd, closing fds,
- * signal dispositions, process group) is said with file actions and
- * attributes; the library never forks.
+ *   clone3 (child.c)      the engine: a pidfd from the clone itself, no
+ *                         exit signal, handlers cleared by the kernel,
+ *                         the fd table shared until the child unshares
+ *                         what it needs;
+ *   posix_spawn           where clone3 is missing, or refused with ENOSYS
+ *   (spawn_posix.c)       or EINVAL (Linux < 5.3, < 5.5, seccomp);
+ *   clone (child.c)       for what posix_spawn cannot express (user,
+ *                         groups, umask, rlimits, pdeathsig) there, and
+ *                         for everything where clone3 is refused with
+ *                         EPERM (glibc's posix_spawn would fail too).
+ *
+ * A failed setup step is reported as that step, with its errno.
  */
 #include "internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -25,6 +31,16 @@
 #endif
 
 extern char **environ;
+
+/* What a plan allocates: the candidate paths and their pointers, the
+ * kept fds, the shell's argv. */
+struct plan_memory {
+    char *paths;
+    const char **candidates;
+    int *keep;
+    char **shell_argv;
+};
+
 static const char *env_get(char *const *env, const char *name)
 {
     size_t len = strlen(name);
@@ -34,217 +50,250 @@ static const char *env_get(char *const *env, const char *name)
     return NULL;
 }
 
-static int is_passed(const prun_opts *o, int fd)
+/* The paths to try: the name itself if it has a slash, else each PATH
+ * directory in turn (an empty entry is the child's cwd; PATH defaults to
+ * /bin:/usr/bin, as in CPython), leaving out those too long to exist. */
+static int plan_candidates(struct plan_memory *m, const char *prog, char *const *envp)
 {
-    for (size_t i = 0; i < o->n_pass_fds; i++)
-        if (o->pass_fds[i] == fd)
-            return 1;
-    return 0;
-}
-
-/* close_fds: nothing but 0, 1, 2 and pass_fds reaches the child.  Without
- * pass_fds one closefrom(3) does it.  With them, the fds above the highest
- * passed one go by closefrom, and below it only the fds that would survive
- * exec (no FD_CLOEXEC) need closing. */
-static int add_close_fds(posix_spawn_file_actions_t *fa, const prun_opts *o)
-{
-    int max = 2, r;
-    for (size_t i = 0; i < o->n_pass_fds; i++) {
-        int fd = o->pass_fds[i];
-        if (fd < 3)
-            continue;
-        if ((r = posix_spawn_file_actions_adddup2(fa, fd, fd)))  /* clears FD_CLOEXEC */
-            return -r;
-        if (fd > max)
-            max = fd;
-    }
-    for (int fd = 3; fd < max; fd++) {
-        int flags = fcntl(fd, F_GETFD);
-        if (flags >= 0 && !(flags & FD_CLOEXEC) && !is_passed(o, fd))
-            if ((r = posix_spawn_file_actions_addclose(fa, fd)))
-                return -r;
-    }
-    return -posix_spawn_file_actions_addclosefrom_np(fa, max + 1);
-}
-
-/* Redirections.  A source fd among 0..2 that is not its own target could
- * be overwritten by an earlier dup2 (stdin from fd 1, stdout to fd 0...),
- * so it is first copied above 2 in the caller; tmp[] holds those copies. */
-static int add_redirects(posix_spawn_file_actions_t *fa, const int src_in[3], int tmp[3])
-{
-    static const int devnull_flags[3] = {O_RDONLY, O_WRONLY, O_WRONLY};
-    int r;
-    for (int t = 0; t < 3; t++) {
-        int s = src_in[t];
-        if (s >= 0 && s < 3 && s != t) {
-            if ((tmp[t] = fcntl(s, F_DUPFD_CLOEXEC, 3)) < 0)
-                return -errno;
-            s = tmp[t];
-        }
-        if (s == PRUN_SRC_INHERIT)
-            continue;
-        if (s == PRUN_SRC_DEVNULL)
-            r = posix_spawn_file_actions_addopen(fa, t, "/dev/null", devnull_flags[t], 0);
-        else if (s == PRUN_SRC_STDOUT)
-            r = posix_spawn_file_actions_adddup2(fa, 1, 2);
-        else  /* s == t too: glibc then clears FD_CLOEXEC */
-            r = posix_spawn_file_actions_adddup2(fa, s, t);
-        if (r)
-            return -r;
-    }
-    return 0;
-}
-
-static int setup_actions(posix_spawn_file_actions_t *fa, const struct prun_spawn_req *req, int tmp[3])
-{
-    const prun_opts *o = req->opts;
-    int r;
-#ifdef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDTCSETPGRP_NP
-    /* First, while fd 0 is still the caller's terminal; glibc runs the
-     * actions with every signal blocked, so SIGTTOU cannot stop the child. */
-    if (req->take_tty && (r = posix_spawn_file_actions_addtcsetpgrp_np(fa, 0)))
-        return -r;
-#endif
-    if ((r = add_redirects(fa, req->src, tmp)))
-        return r;
-    if (!o->keep_fds && (r = add_close_fds(fa, o)))
-        return r;
-    if (o->cwd && (r = posix_spawn_file_actions_addchdir_np(fa, o->cwd)))
-        return -r;
-    return 0;
-}
-
-static int setup_attr(posix_spawnattr_t *attr, const struct prun_spawn_req *req)
-{
-    sigset_t all, none;
-    /* Every signal to SIG_DFL and an empty mask, whatever the caller
-     * ignores or blocks (so SIGPIPE ends `yes | head -1`).  glibc visits
-     * every signal in the child either way, so this costs nothing.  Not
-     * sigfillset(): it leaves out glibc's internal signals 32 and 33,
-     * which posix_spawn would then leave ignored in the child. */
-    memset(&all, 0xff, sizeof all);
-    sigemptyset(&none);
-    short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
-    posix_spawnattr_setsigdefault(attr, &all);
-    posix_spawnattr_setsigmask(attr, &none);
-    if (req->opts->new_session)
-        flags |= POSIX_SPAWN_SETSID;
-    else if (req->pgroup >= 0) {
-        flags |= POSIX_SPAWN_SETPGROUP;
-        posix_spawnattr_setpgroup(attr, req->pgroup);
-    }
-    return -posix_spawnattr_setflags(attr, flags);
-}
-
-/* PATH search as CPython's _execvpe: directories in order, ENOENT and
- * ENOTDIR skipped, the first other error remembered, a later hit wins.
- * An absolute directory where the file plainly does not exist is skipped
- * without a spawn; a relative one depends on the child's cwd, so it is
- * tried for real. */
-static int spawn_search(pid_t *pid, const char *prog, char *const argv[], char *const envp[],
-                        const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr)
-{
-    if (strchr(prog, '/'))
-        return -posix_spawn(pid, prog, fa, attr, argv, envp);
-    const char *path = env_get(envp, "PATH");
-    if (!path)
+    size_t plen = strlen(prog), n = 1, room = 0;
+    const char *path = strchr(prog, '/') ? NULL : env_get(envp, "PATH");
+    if (!strchr(prog, '/') && !path)
         path = "/bin:/usr/bin";
-    size_t plen = strlen(prog);
-    int first_err = 0;
-    for (const char *dir = path;; dir++) {
+    for (const char *p = path; p && *p; p++)
+        n += *p == ':';
+    room = path ? strlen(path) + n * (plen + 2) : plen + 1;
+    m->paths = malloc(room);
+    m->candidates = malloc((n + 1) * sizeof *m->candidates);
+    if (!m->paths || !m->candidates)
+        return -ENOMEM;
+    size_t k = 0;
+    char *out = m->paths;
+    if (!path) {
+        memcpy(out, prog, plen + 1);
+        m->candidates[k++] = out;
+    }
+    for (const char *dir = path; dir; dir = *dir ? dir + 1 : NULL) {
         const char *end = strchrnul(dir, ':');
         size_t dlen = (size_t)(end - dir);
-        char buf[PATH_MAX];
-        int r;
-        if (dlen + 1 + plen >= sizeof buf)
-            r = -ENAMETOOLONG;
-        else {
-            memcpy(buf, dir, dlen);
-            buf[dlen] = '/';
-            memcpy(buf + dlen + 1, prog, plen + 1);
-            const char *file = dlen ? buf : prog;  /* an empty entry is the cwd */
-            if (dlen && dir[0] == '/' && access(file, F_OK) < 0 && (errno == ENOENT || errno == ENOTDIR))
-                r = -errno;
-            else
-                r = -posix_spawn(pid, file, fa, attr, argv, envp);
+        if (dlen + 1 + plen < PATH_MAX) {
+            m->candidates[k++] = out;
+            if (dlen) {
+                memcpy(out, dir, dlen);
+                out[dlen] = '/';
+                out += dlen + 1;
+            }
+            memcpy(out, prog, plen + 1);
+            out += plen + 1;
         }
-        if (r == 0)
-            return 0;
-        if (r != -ENOENT && r != -ENOTDIR && !first_err)
-            first_err = r;
-        if (!*end)
-            break;
         dir = end;
     }
-    return first_err ? first_err : -ENOENT;
+    m->candidates[k] = NULL;
+    return 0;
 }
 
-/* Right after the spawn; ESRCH if the child was reaped behind the
- * library's back already (SIGCHLD ignored), ENOSYS before Linux 5.3. */
-static int open_pidfd(pid_t pid)
+/* pass_fds above 2, sorted and each once (the child closes the gaps). */
+static int plan_keep(struct plan_memory *m, struct prun_child_plan *plan, const prun_opts *o)
 {
-    return (int)syscall(SYS_pidfd_open, pid, 0);
+    if (!o->n_pass_fds)
+        return 0;
+    if (!(m->keep = malloc(o->n_pass_fds * sizeof *m->keep)))
+        return -ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < o->n_pass_fds; i++) {
+        int fd = o->pass_fds[i];
+        size_t j = n;
+        if (fd < 3)
+            continue;
+        while (j > 0 && m->keep[j - 1] > fd)
+            j--;
+        if (j > 0 && m->keep[j - 1] == fd)
+            continue;
+        memmove(&m->keep[j + 1], &m->keep[j], (n - j) * sizeof *m->keep);
+        m->keep[j] = fd;
+        n++;
+    }
+    plan->keep = m->keep;
+    plan->n_keep = n;
+    return 0;
 }
 
 /* Shell mode: argv[0] is the command line, argv[1..] become $0, $1, ... */
-static char **shell_argv(char *const argv[], const char *sh)
+static int plan_shell(struct plan_memory *m, char *const argv[], const char *sh)
 {
     size_t n = 0;
     while (argv[n])
         n++;
-    char **v = malloc((n + 3) * sizeof *v);
-    if (!v)
-        return NULL;
-    v[0] = (char *)sh;
-    v[1] = (char *)"-c";
-    memcpy(v + 2, argv, (n + 1) * sizeof *v);
-    return v;
+    if (!(m->shell_argv = malloc((n + 3) * sizeof *m->shell_argv)))
+        return -ENOMEM;
+    m->shell_argv[0] = (char *)sh;
+    m->shell_argv[1] = (char *)"-c";
+    memcpy(m->shell_argv + 2, argv, (n + 1) * sizeof *m->shell_argv);
+    return 0;
 }
 
-int prun__spawn(const struct prun_spawn_req *req, pid_t *pid, int *pidfd)
+static void plan_fds(struct prun_child_plan *plan)
+{
+    int top = 2;
+    for (int i = 0; i < 3; i++)
+        if (plan->src[i] > top)
+            top = plan->src[i];
+    if (plan->n_keep && plan->keep[plan->n_keep - 1] > top)
+        top = plan->keep[plan->n_keep - 1];
+    plan->first_unneeded = (unsigned)top + 1;
+    plan->close_fds = plan->table_shared;
+}
+
+static int make_plan(struct prun_child_plan *plan, struct plan_memory *m,
+                     const struct prun_spawn_req *req, const char **prog)
 {
     const prun_opts *o = req->opts;
-    char *const *argv = req->argv;
     char *const *envp = o->env ? o->env : environ;
-    char **sh_argv = NULL;
-    int tmp[3] = {-1, -1, -1};
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
+    int r;
+    *prog = o->executable ? o->executable : o->shell ? "/bin/sh" : req->argv[0];
+    if (o->shell && (r = plan_shell(m, req->argv, *prog)))
+        return r;
+    if ((r = plan_candidates(m, *prog, envp)) || (r = plan_keep(m, plan, o)))
+        return r;
+    plan->argv = o->shell ? m->shell_argv : req->argv;
+    plan->envp = envp;
+    plan->candidates = m->candidates;
+    memcpy(plan->src, req->src, sizeof plan->src);
+    plan->table_shared = !o->keep_fds;
+    plan_fds(plan);
+    plan->new_session = o->new_session;
+    plan->pgroup = req->pgroup;
+    plan->take_tty = req->take_tty;
+    plan->signals = o->signals;
+    plan->creds = req->creds;
+    plan->set_umask = o->umask != 0;
+    plan->umask = (mode_t)(o->umask & 0777);
+    plan->rlimits = o->rlimits;
+    plan->n_rlimits = o->n_rlimits;
+    plan->pdeathsig = o->pdeathsig;
+    plan->parent_pid = getpid();
+    plan->cwd = o->cwd;
+    return 0;
+}
+
+static void free_plan(struct plan_memory *m)
+{
+    free(m->paths);
+    free(m->candidates);
+    free(m->keep);
+    free(m->shell_argv);
+}
+
+/* What only a cloned child can do. */
+static int needs_clone(const struct prun_child_plan *plan)
+{
+    const struct prun_creds *c = plan->creds;
+    return c->set_uid || c->set_gid || c->set_groups || plan->set_umask || plan->n_rlimits ||
+           plan->pdeathsig;
+}
+
+/* 0 with the child started (maybe failed: plan->failure), or -errno. */
+static int launch(struct prun_child_plan *plan, pid_t *pid, int *pidfd)
+{
+    int r = prun__child_clone3(plan, pid, pidfd);
+    if (r != -ENOSYS && r != -EPERM && r != -EINVAL)
+        return r;
+    if (r == -EPERM || needs_clone(plan))
+        return prun__child_clone(plan, pid, pidfd);
+    pid_t spawned;
+    *pidfd = -1;
+    if ((r = prun__posix_spawn(plan, &spawned)) == 0)
+        *pid = spawned;
+    return plan->failure.step ? 0 : r;
+}
+
+static const char *rlimit_name(int resource)
+{
+    static const char *const names[] = {
+        [RLIMIT_AS] = "as", [RLIMIT_CORE] = "core", [RLIMIT_CPU] = "cpu",
+        [RLIMIT_DATA] = "data", [RLIMIT_FSIZE] = "fsize", [RLIMIT_LOCKS] = "locks",
+        [RLIMIT_MEMLOCK] = "memlock", [RLIMIT_MSGQUEUE] = "msgqueue", [RLIMIT_NICE] = "nice",
+        [RLIMIT_NOFILE] = "nofile", [RLIMIT_NPROC] = "nproc", [RLIMIT_RSS] = "rss",
+        [RLIMIT_RTPRIO] = "rtprio", [RLIMIT_RTTIME] = "rttime",
+        [RLIMIT_SIGPENDING] = "sigpending", [RLIMIT_STACK] = "stack",
+    };
+    if (resource >= 0 && (size_t)resource < sizeof names / sizeof names[0] && names[resource])
+        return names[resource];
+    return "unknown";
+}
+
+/* The sentence for a failed step; returns -errno. */
+static int step_error(const struct prun_child_plan *plan, const prun_opts *o, const char *prog)
+{
+    static const char *const stream[3] = {"stdin", "stdout", "stderr"};
+    int err = -plan->failure.err, d = plan->failure.detail;
+    const char *s = d >= 0 && d < 3 ? stream[d] : "stream";
+    switch (plan->failure.step) {
+    case PRUN_STEP_SIGNALS:
+        return prun__fail(err, "cannot set the signals of '%s'", prog);
+    case PRUN_STEP_SETSID:
+        return prun__fail(err, "cannot start a new session for '%s'", prog);
+    case PRUN_STEP_SETPGID:
+        return prun__fail(err, "cannot put '%s' in process group %d", prog, (int)plan->pgroup);
+    case PRUN_STEP_TTY:
+        return prun__fail(err, "cannot give the terminal to '%s'", prog);
+    case PRUN_STEP_RLIMIT:
+        return prun__fail(err, "cannot set the %s limit of '%s'",
+                          rlimit_name(plan->rlimits[d].resource), prog);
+    case PRUN_STEP_SETGROUPS:
+        if (o->user)
+            return prun__fail(err, "cannot run '%s' as user '%s'", prog, o->user);
+        return prun__fail(err, "cannot set the supplementary groups of '%s'", prog);
+    case PRUN_STEP_SETGID:
+        if (o->group)
+            return prun__fail(err, "cannot run '%s' with group '%s'", prog, o->group);
+        return prun__fail(err, "cannot run '%s' as user '%s'", prog, o->user);
+    case PRUN_STEP_SETUID:
+        return prun__fail(err, "cannot run '%s' as user '%s'", prog, o->user);
+    case PRUN_STEP_PDEATHSIG:
+        return prun__fail(err, "cannot set the parent-death signal of '%s'", prog);
+    case PRUN_STEP_CLOSE_FDS:
+        return prun__fail(err, "cannot close the other file descriptors of '%s'", prog);
+    case PRUN_STEP_DEVNULL:
+        return prun__fail(err, "cannot open /dev/null as the %s of '%s'", s, prog);
+    case PRUN_STEP_DUP:
+        return prun__fail(err, "cannot set up the %s of '%s'", s, prog);
+    case PRUN_STEP_PASS_FDS:
+        return prun__fail(err, "cannot pass fd %d to '%s'", d, prog);
+    case PRUN_STEP_CHDIR:
+        return prun__fail(err, "cannot change directory to '%s'", o->cwd);
+    default:
+        return prun__fail(err, "cannot run '%s'", prog);
+    }
+}
+
+int prun__spawn(const struct prun_spawn_req *req, struct prun_spawned *out)
+{
+    struct prun_child_plan plan;
+    struct plan_memory m = {0};
+    const char *prog;
     int r;
 
-    if (!argv || !argv[0])
-        return prun__fail(-EINVAL, "empty argv");
-    const char *prog = o->executable ? o->executable : argv[0];
-    if (o->shell) {
-        prog = o->executable ? o->executable : "/bin/sh";
-        if (!(sh_argv = shell_argv(argv, prog)))
-            return prun__fail(-ENOMEM, "cannot run '%s'", prog);
-        argv = sh_argv;
-    }
-    if ((r = -posix_spawn_file_actions_init(&fa)))
-        goto out_argv;
-    if ((r = -posix_spawnattr_init(&attr)))
-        goto out_fa;
-    if ((r = setup_actions(&fa, req, tmp)) || (r = setup_attr(&attr, req))) {
+    memset(&plan, 0, offsetof(struct prun_child_plan, stack));
+    *out = (struct prun_spawned){-1, -1, 0};
+    if ((r = make_plan(&plan, &m, req, &prog))) {
         prun__fail(r, "cannot run '%s'", prog);
         goto out;
     }
-    r = spawn_search(pid, prog, argv, envp, &fa, &attr);
-    int cwd_err = r && o->cwd ? prun_check_cwd(o->cwd) : 0;
-    if (cwd_err)
-        r = cwd_err;
-    else if (r)
+    r = launch(&plan, &out->pid, &out->pidfd);
+    if (r == 0 && plan.failure.step) {
+        if (out->pid > 0)
+            prun__child_reap_failed(out->pid, out->pidfd);
+        prun__close(&out->pidfd);
+        r = step_error(&plan, req->opts, prog);
+    } else if (r)
         prun__fail(r, "cannot run '%s'", prog);
-    else
-        *pidfd = open_pidfd(*pid);
+    else if (out->pidfd < 0) {
+        /* posix_spawn, or clone before Linux 5.2: ESRCH means another
+         * reaper took the child already; ENOSYS, no pidfds (< 5.3). */
+        out->pidfd = (int)syscall(SYS_pidfd_open, out->pid, 0);
+        out->reaped_elsewhere = out->pidfd < 0 && errno == ESRCH;
+    }
 out:
-    for (int i = 0; i < 3; i++)
-        prun__close(&tmp[i]);
-    posix_spawnattr_destroy(&attr);
-out_fa:
-    posix_spawn_file_actions_destroy(&fa);
-out_argv:
-    free(sh_argv);
+    free_plan(&m);
     return r;
 }
-

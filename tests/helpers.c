@@ -6,7 +6,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <stdio.h>
@@ -177,11 +184,86 @@ TCase *th_tcase(Suite *s, const char *name, int timeout)
     return tc;
 }
 
+int th_deny_syscalls(const long *nrs, size_t n, int err)
+{
+    struct sock_filter filter[64];
+    size_t k = 0;
+    if (n > 60)
+        return -1;
+    filter[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                               offsetof(struct seccomp_data, nr));
+    for (size_t i = 0; i < n; i++)  /* a match jumps to the last statement */
+        filter[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nrs[i],
+                                                   (unsigned char)(n - i), 0);
+    filter[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    filter[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (unsigned)err);
+    struct sock_fprog prog = {(unsigned short)k, filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return -1;
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* Does the kernel keep a reaped child's status for its pidfds? */
+int th_kernel_keeps_exit_status(void)
+{
+    static int known = -1;
+    struct {
+        uint64_t mask, cgroupid;
+        uint32_t ids[11];
+        int32_t exit_code;
+    } info = {.mask = 1u << 3};
+    if (known >= 0)
+        return known;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(5);
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0), st;
+    waitpid(pid, &st, 0);
+    known = fd >= 0 && ioctl(fd, _IOWR(0xFF, 11, info), &info) == 0 && (info.mask & (1u << 3)) &&
+            info.exit_code == 5 << 8;
+    if (fd >= 0)
+        close(fd);
+    return known;
+}
+
+int th_fallback(void)
+{
+    return getenv("PRUN_TEST_FALLBACK") != NULL;
+}
+
+/* The same program again, with clone3 answering ENOSYS as Linux < 5.3
+ * and container profiles do: the library falls back to posix_spawn
+ * (and to clone() for what posix_spawn cannot do). */
+static int run_on_fallback(void)
+{
+    static const long clone3[] = {SYS_clone3};
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return EXIT_FAILURE;
+    if (pid == 0) {
+        setenv("PRUN_TEST_FALLBACK", "1", 1);
+        if (th_deny_syscalls(clone3, 1, ENOSYS) < 0)
+            _exit(99);
+        execl("/proc/self/exe", "fallback", (char *)NULL);
+        _exit(99);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAILURE;
+}
+
 int th_run_suite(Suite *s)
 {
     SRunner *sr = srunner_create(s);
+    if (th_fallback())
+        printf("(the fallback engine: clone3 refused)\n");
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
+    if (!th_fallback() && !getenv("PRUN_TEST_ONE_ENGINE") && run_on_fallback() != EXIT_SUCCESS)
+        failed = 1;
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

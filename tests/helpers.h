@@ -12,9 +12,9 @@
 #include "prun.h"
 
 /* prun_popen that must succeed; a failure shows the library's message. */
-#define TH_POPEN_OK(pp, argv, o)                                                   \
+#define TH_POPEN_OK(...)                                                           \
     do {                                                                           \
-        int r_ = prun_popen((pp), (argv), (o));                                    \
+        int r_ = prun_popen(__VA_ARGS__);                                          \
         ck_assert_msg(r_ == 0, "prun_popen: %d (%s)", r_, prun_last_error());     \
     } while (0)
 
@@ -56,10 +56,25 @@ int th_write_all(int fd, const char *s);                /* 0, or -1 on a failed 
 int th_wait_gone(pid_t pid, int ms);  /* a process, not necessarily our child: 1 gone, 0 not */
 void th_assert_no_leaks(int fds_before);  /* as many fds as before, and no children */
 
+/* A seccomp filter on this process and its children: the system calls
+ * nrs[0..n) fail with err.  0, or -1 (the filter cannot be installed). */
+int th_deny_syscalls(const long *nrs, size_t n, int err);
+
+/* Whether the kernel keeps the exit status of a child reaped by someone
+ * else for its pidfds (PIDFD_INFO_EXIT, Linux 6.15). */
+int th_kernel_keeps_exit_status(void);
+
+/* Whether this run is the one on the fallback engine (th_run_suite runs
+ * every suite twice: on clone3, then with clone3 refused). */
+int th_fallback(void);
+
 /* A test case of s with a timeout in seconds (TH_CHECK_TIMEOUT: Check's
  * default, which CK_DEFAULT_TIMEOUT sets). */
 enum { TH_CHECK_TIMEOUT = 0 };
 TCase *th_tcase(Suite *s, const char *name, int timeout);
-int th_run_suite(Suite *s);           /* runs and frees it: EXIT_SUCCESS or EXIT_FAILURE */
+/* Runs and frees s: EXIT_SUCCESS or EXIT_FAILURE.  Then, unless
+ * PRUN_TEST_ONE_ENGINE is set, the whole program once more on the
+ * fallback engine, in a fresh process. */
+int th_run_suite(Suite *s);
 
 #endif

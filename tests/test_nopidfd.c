@@ -1,40 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /* test_nopidfd.c - the fallback for kernels without pidfds.
  *
- * Each test runs in a forked helper whose seccomp filter makes pidfd_open
- * and pidfd_send_signal fail with ENOSYS, as on Linux < 5.3; the library
- * must then wait with waitid(WNOHANG) and a short backoff and signal by
- * pid, and still be correct.
+ * Each test runs in a forked helper whose seccomp filter makes pidfd_open,
+ * pidfd_send_signal and clone3 fail with ENOSYS, as on Linux < 5.3; the
+ * library must then spawn with posix_spawn, wait with waitid(WNOHANG)
+ * and a short backoff and signal by pid, and still be correct.
  */
 #include "helpers.h"
 
 #include <check.h>
 #include <errno.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <prun.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Linux < 5.3: no pidfd_open, no pidfd_send_signal, and no clone3
+ * (which would hand out a pidfd of its own). */
 static int deny_pidfd(void)
 {
-    struct sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 2, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_send_signal, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-    };
-    struct sock_fprog prog = {sizeof filter / sizeof filter[0], filter};
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        return -1;
-    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+    static const long nrs[] = {SYS_pidfd_open, SYS_pidfd_send_signal, SYS_clone3};
+    return th_deny_syscalls(nrs, sizeof nrs / sizeof nrs[0], ENOSYS);
 }
 
 /* Runs body() in a child process without pidfds; its exit code is the
