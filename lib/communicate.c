@@ -33,7 +33,7 @@ struct loop {
     struct prun_group *g;
     struct prun_streams *io;
     int64_t deadline;
-    int64_t quiet_since;  /* every child has exited: when the last data came */
+    int64_t grace_end;    /* every child has exited: grace_ms after that */
     size_t running;       /* children not seen to exit yet */
     unsigned char *exited;
     struct pollfd *pfd;
@@ -53,14 +53,16 @@ static const char *first_name(const struct loop *l)
  * the loop writes, and one that turns up is consumed before the mask is
  * restored, so the caller sees no trace; a SIGPIPE that was pending
  * before is not ours and is left alone. */
-static void block_sigpipe(struct loop *l)
+static int block_sigpipe(struct loop *l)
 {
     sigset_t pipe_set, pending;
     sigemptyset(&pipe_set);
     sigaddset(&pipe_set, SIGPIPE);
+    sigemptyset(&pending);
     sigpending(&pending);
     l->sigpipe_ours = !sigismember(&pending, SIGPIPE);
     l->sigpipe_blocked = pthread_sigmask(SIG_BLOCK, &pipe_set, &l->old_mask) == 0;
+    return l->sigpipe_blocked;
 }
 
 static void consume_sigpipe(struct loop *l)
@@ -88,7 +90,10 @@ static void close_stream(struct loop *l, int i)
     l->pfd[i].fd = -1;
 }
 
-static void write_input(struct loop *l)
+/* EPIPE: the child does not want the rest, which is dropped (as in
+ * Python).  Any other failure stops the call: input silently lost is a
+ * wrong answer. */
+static int write_input(struct loop *l)
 {
     struct prun_streams *io = l->io;
     size_t left = io->input_len - io->input_sent;
@@ -100,11 +105,14 @@ static void write_input(struct loop *l)
         io->input_sent += (size_t)w;
     else if (w < 0 && errno == EPIPE) {
         consume_sigpipe(l);
-        io->input_sent = io->input_len;  /* the child does not want the rest */
-    } else if (w < 0 && errno != EAGAIN)
         io->input_sent = io->input_len;
+    } else if (w < 0 && errno != EAGAIN) {
+        l->stop = prun__fail(-errno, "cannot write the input of '%s'", first_name(l));
+        return ROUND_STOP;
+    }
     if (io->input_sent == io->input_len)
         close_stream(l, 0);
+    return ROUND_AGAIN;
 }
 
 /* A bigger pipe means fewer, larger reads for big outputs; tried once a
@@ -181,29 +189,37 @@ static int read_stream(struct loop *l, int s)
     do
         got = read(io->fd[s + 1], dst, want);
     while (got < 0 && errno == EINTR);
-    if (got <= 0) {
-        close_stream(l, s + 1);  /* EOF (or an error, taken as one) */
+    if (got < 0 && errno == EAGAIN)  /* a caller's O_NONBLOCK, and nothing yet */
+        return ROUND_AGAIN;
+    if (got < 0) {  /* not an EOF: the output would be cut short without a word */
+        l->stop = prun__fail(-errno, "cannot read the output of '%s'", first_name(l));
+        return ROUND_STOP;
+    }
+    if (got == 0) {
+        close_stream(l, s + 1);
         return ROUND_AGAIN;
     }
     grow_pipe(io, s, got);
-    l->quiet_since = prun_clock_ns();
     return took(l, s, dst, (size_t)got);
 }
 
-/* The grace period counts from the exit or the last data, the later. */
+/* The grace period runs from the last exit, however much data comes: a
+ * grandchild that keeps writing must not keep the call from returning.
+ * Nothing the children wrote is lost to it: a round reads before it
+ * notes exits, and one read takes a whole pipe (read_target). */
 static void note_exit(struct loop *l, size_t i)
 {
     if (l->exited[i])
         return;
     l->exited[i] = 1;
     l->pfd[3 + i].fd = -1;
-    l->running--;
-    l->quiet_since = prun_clock_ns();
+    if (--l->running == 0)
+        l->grace_end = prun_clock_ns() + (int64_t)l->io->grace_ms * 1000000;
 }
 
 /* How long poll may sleep: until the deadline, and once every child has
- * exited, until grace_ms after the last data (a grandchild may hold the
- * pipes open for ever).  Sets *grace_over instead when that has passed. */
+ * exited, until the grace period ends (a grandchild may hold the pipes
+ * open for ever).  Sets *grace_over instead when it has ended. */
 static int poll_timeout(struct loop *l, int *grace_over)
 {
     int left = prun_ms_until(l->deadline);
@@ -214,16 +230,12 @@ static int poll_timeout(struct loop *l, int *grace_over)
                 return NO_PIDFD_POLL_MS;
         return left;
     }
-    int64_t now = prun_clock_ns();
-    if (!l->quiet_since)
-        l->quiet_since = now;
-    int64_t grace = l->quiet_since + (int64_t)l->io->grace_ms * 1000000 - now;
-    if (grace <= 0) {
+    int grace = prun_ms_until(l->grace_end);
+    if (grace == 0) {
         *grace_over = 1;
         return 0;
     }
-    int g = (int)((grace + 999999) / 1000000);
-    return left < 0 || g < left ? g : left;
+    return left < 0 || grace < left ? grace : left;
 }
 
 static int streams_open(const struct loop *l)
@@ -245,12 +257,14 @@ static int loop_round(struct loop *l)
         return ROUND_DONE;
     }
     r = poll(l->pfd, 3 + l->g->n, timeout);
-    if (r < 0 && errno != EINTR)
-        return prun__fail(-errno, "communicate: poll failed");
+    if (r < 0 && errno != EINTR) {
+        l->stop = prun__fail(-errno, "cannot wait for the pipes of '%s'", first_name(l));
+        return ROUND_STOP;
+    }
     if (r <= 0)
         return prun_ms_until(l->deadline) == 0 ? PRUN_ETIMEOUT : ROUND_AGAIN;
-    if (l->pfd[0].revents)
-        write_input(l);
+    if (l->pfd[0].revents && (r = write_input(l)))
+        return r;
     for (int s = 0; s < 2; s++)
         if (l->pfd[s + 1].revents && (r = read_stream(l, s)))
             return r;
@@ -330,10 +344,17 @@ static int setup(struct loop *l)
     for (size_t i = 0; i < n; i++)  /* by another thread's poll, or a wait between calls */
         if (prun__child_is_reaped(&l->g->child[i]))
             note_exit(l, i);
-    if (l->io->fd[0] >= 0) {
-        prun__set_nonblock(l->io->fd[0], 1);
-        block_sigpipe(l);
-    }
+    if (l->io->fd[0] < 0)
+        return 0;
+    /* A blocking write would hold the loop past the deadline, and an
+     * unblocked SIGPIPE would kill the caller: without both, no input. */
+    int r = prun__set_nonblock(l->io->fd[0], 1);
+    if (r)
+        return prun__fail(r, "communicate: cannot make the stdin pipe of '%s' non-blocking",
+                          first_name(l));
+    if (!block_sigpipe(l))
+        return prun__fail(-EINVAL, "communicate: cannot block SIGPIPE while writing to '%s'",
+                          first_name(l));
     return 0;
 }
 
@@ -386,9 +407,10 @@ int prun__communicate(struct prun_group *g, const void *input, size_t input_len,
     }
     if (r == PRUN_ETIMEOUT) {
         if (io->fd[0] >= 0)
-            prun__set_nonblock(io->fd[0], 0);
+            prun__set_nonblock(io->fd[0], 0);  /* the caller may write to it: as it was */
         int k = resume == PRUN_RESUMABLE ? keep_input(io) : 0;
-        r = k ? k : r;
+        r = k ? k : prun__fail(r, "communicate with '%s': not done within %d ms", first_name(&l),
+                               timeout_ms);
     } else {
         for (int i = 0; i < 3; i++)
             prun__close(&io->fd[i]);

@@ -177,7 +177,14 @@ int prun__group_kill_and_reap(struct prun_group *g)
         r = prun__group_signal(g, SIGKILL, 0);
     if (r < 0)
         return r;
-    return prun__group_wait(g, PRUN_NO_DEADLINE);
+    int first_err = 0;
+    for (size_t i = 0; i < g->n; i++) {  /* each one, whatever another's wait says */
+        int w = prun__child_wait(&g->child[i], PRUN_NO_DEADLINE);
+        if (w < 0 && !first_err)
+            first_err = w;
+    }
+    prun__group_give_back_tty(g);
+    return first_err == -ECHILD ? 0 : first_err;
 }
 
 /* The shell's view: the last child's returncode, or with pipefail the
@@ -194,6 +201,15 @@ int prun__group_status(const struct prun_group *g, int pipefail)
     return 0;
 }
 
+void prun__group_abandon(struct prun_group *g)
+{
+    prun__streams_close(&g->io);
+    prun__group_give_back_tty(g);
+    for (size_t i = 0; i < g->n; i++)
+        prun__child_destroy(&g->child[i]);
+    free(g);
+}
+
 void prun__group_free(struct prun_group *g)
 {
     if (!g)
@@ -201,8 +217,5 @@ void prun__group_free(struct prun_group *g)
     prun__streams_close(&g->io);
     for (size_t i = 0; i < g->n; i++)  /* each one, whatever another's wait says */
         prun__child_wait(&g->child[i], PRUN_NO_DEADLINE);
-    prun__group_give_back_tty(g);
-    for (size_t i = 0; i < g->n; i++)
-        prun__child_destroy(&g->child[i]);
-    free(g);
+    prun__group_abandon(g);
 }

@@ -36,6 +36,9 @@
  * returns err, so that a failure reads `return prun__fail(-E..., ...);`. */
 int prun__fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The answer to a NULL handle, or another argument out of range. */
+#define PRUN_BAD_ARG(what) prun__fail(-EINVAL, "%s: %s", __func__, (what))
+
 /* ---- buf.c ---- */
 
 /* A prun_buf that grows: buf.data has room for capacity bytes, and is
@@ -279,11 +282,14 @@ int prun__group_reap(struct prun_group *g);   /* 1 all reaped, 0 not yet, <0 */
 int prun__group_wait(struct prun_group *g, int64_t deadline);
 /* The process group when there is one (to_group), else each child. */
 int prun__group_signal(struct prun_group *g, int sig, int to_group);
-/* SIGKILL to all, then reaped: what a timeout or a failure ends with. */
+/* SIGKILL to all, then reaped: what a timeout or a failure ends with.
+ * If no way of killing works, -errno, and nothing was waited for. */
 int prun__group_kill_and_reap(struct prun_group *g);
 int prun__group_status(const struct prun_group *g, int pipefail);
 void prun__group_give_back_tty(struct prun_group *g);
 void prun__group_free(struct prun_group *g);
+/* Frees g without waiting for its children (which could not be killed). */
+void prun__group_abandon(struct prun_group *g);
 
 /* The public handles are names for a group. */
 static inline struct prun_group *prun__proc_group(const prun_proc *p)

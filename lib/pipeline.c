@@ -64,7 +64,7 @@ int prun_pipeline_stderr(const prun_pipeline *pl)
 int prun_pipeline_close_stream(prun_pipeline *pl, int stream)
 {
     if (!pl || stream < 0 || stream > 2)
-        return -EINVAL;
+        return PRUN_BAD_ARG(pl ? "stream is not 0, 1 or 2" : "the handle is NULL");
     prun__close(&prun__pipeline_group(pl)->io.fd[stream]);
     return 0;
 }
@@ -72,7 +72,7 @@ int prun_pipeline_close_stream(prun_pipeline *pl, int stream)
 int prun_pipeline_poll(prun_pipeline *pl, int *status)
 {
     if (!pl)
-        return -EINVAL;
+        return PRUN_BAD_ARG("the handle is NULL");
     struct prun_group *g = prun__pipeline_group(pl);
     int r = prun__group_reap(g);
     if (r == 1 && status)
@@ -83,7 +83,7 @@ int prun_pipeline_poll(prun_pipeline *pl, int *status)
 int prun_pipeline_wait(prun_pipeline *pl, int timeout_ms, int *status)
 {
     if (!pl)
-        return -EINVAL;
+        return PRUN_BAD_ARG("the handle is NULL");
     struct prun_group *g = prun__pipeline_group(pl);
     int r = prun__group_wait(g, prun__deadline(timeout_ms));
     if (r == 0 && status)
@@ -95,7 +95,7 @@ int prun_pipeline_communicate(prun_pipeline *pl, const void *input, size_t input
                               int timeout_ms, prun_buf *out, prun_buf *err)
 {
     if (!pl)
-        return -EINVAL;
+        return PRUN_BAD_ARG("the handle is NULL");
     return prun__communicate(prun__pipeline_group(pl), input, input_len, timeout_ms,
                              PRUN_RESUMABLE, out, err);
 }
@@ -104,7 +104,7 @@ int prun_pipeline_communicate(prun_pipeline *pl, const void *input, size_t input
 int prun_pipeline_send_signal(prun_pipeline *pl, int sig)
 {
     if (!pl)
-        return -EINVAL;
+        return PRUN_BAD_ARG("the handle is NULL");
     return prun__group_signal(prun__pipeline_group(pl), sig, 1);
 }
 

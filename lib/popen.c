@@ -57,7 +57,7 @@ int prun_stderr(const prun_proc *p)
 int prun_close_stream(prun_proc *p, int stream)
 {
     if (!p || stream < 0 || stream > 2)
-        return -EINVAL;
+        return PRUN_BAD_ARG(p ? "stream is not 0, 1 or 2" : "the handle is NULL");
     prun__close(&prun__proc_group(p)->io.fd[stream]);
     return 0;
 }
@@ -65,7 +65,7 @@ int prun_close_stream(prun_proc *p, int stream)
 int prun_poll(prun_proc *p, int *returncode)
 {
     if (!p)
-        return -EINVAL;
+        return PRUN_BAD_ARG("the handle is NULL");
     struct prun_group *g = prun__proc_group(p);
     int r = prun__group_reap(g);
     if (r == 1 && returncode)
@@ -76,7 +76,7 @@ int prun_poll(prun_proc *p, int *returncode)
 int prun_wait(prun_proc *p, int timeout_ms, int *returncode)
 {
     if (!p)
-        return -EINVAL;
+        return PRUN_BAD_ARG("the handle is NULL");
     struct prun_group *g = prun__proc_group(p);
     int r = prun__group_wait(g, prun__deadline(timeout_ms));
     if (r == 0 && returncode)
@@ -96,7 +96,7 @@ const struct rusage *prun_rusage(const prun_proc *p)
 int prun_send_signal(prun_proc *p, int sig)
 {
     if (!p)
-        return -EINVAL;
+        return PRUN_BAD_ARG("the handle is NULL");
     return prun__group_signal(prun__proc_group(p), sig, 0);
 }
 
@@ -114,7 +114,7 @@ int prun_communicate(prun_proc *p, const void *input, size_t input_len, int time
                      prun_buf *out, prun_buf *err)
 {
     if (!p)
-        return -EINVAL;
+        return PRUN_BAD_ARG("the handle is NULL");
     return prun__communicate(prun__proc_group(p), input, input_len, timeout_ms, PRUN_RESUMABLE,
                              out, err);
 }

@@ -27,19 +27,25 @@ static int run_opts(const prun_opts *opts, size_t opts_size, prun_opts *o)
     return 0;
 }
 
-/* Communicate with the timeout; on a timeout kill (the whole group when
+/* Communicate with the timeout.  On a timeout kill (the whole group when
  * there is one, before its leader is reaped), reap, and keep the partial
- * output.  Then check. */
+ * output; on any other failure too, so that the call never waits longer
+ * than the timeout for a child it has given up on.  Then check.
+ * *unkillable: the children could not be killed, and are not waited for. */
 static int run_group(struct prun_group *g, const prun_opts *o, const char *what,
-                     prun_result *res)
+                     prun_result *res, int *unkillable)
 {
     int timeout = o->timeout_ms > 0 ? o->timeout_ms : PRUN_FOREVER;
     int r = prun__communicate(g, o->input, o->input_len, timeout, PRUN_FINAL, &res->out,
                               &res->err);
-    if (r == PRUN_ETIMEOUT) {
-        prun__group_kill_and_reap(g);
-        prun__streams_take_output(&g->io, &res->out, &res->err);
-        prun__fail(r, "%s did not finish within %d ms", what, o->timeout_ms);
+    if (r) {
+        int k = prun__group_kill_and_reap(g);
+        *unkillable = k < 0;
+        if (r == PRUN_ETIMEOUT && prun__streams_take_output(&g->io, &res->out, &res->err) == 0)
+            prun__fail(r, "%s did not finish within %d ms", what, o->timeout_ms);
+        if (*unkillable && r == PRUN_ETIMEOUT)
+            prun__fail(k, "%s did not finish within %d ms and cannot be killed", what,
+                       o->timeout_ms);
     }
     res->returncode = prun__group_status(g, o->pipefail);
     if (r == 0 && o->check && res->returncode != 0)
@@ -64,10 +70,14 @@ static int start_and_run(const struct prun_group_spec *spec, prun_result *res, s
     describe(spec, what, sizeof what);
     struct prun_group *g;
     size_t failed;
+    int unkillable = 0;
     int r = prun__group_start(&g, spec, &failed);
     if (r == 0) {
-        r = run_group(g, spec->opts, what, &mine);
-        prun__group_free(g);
+        r = run_group(g, spec->opts, what, &mine, &unkillable);
+        if (unkillable)
+            prun__group_abandon(g);
+        else
+            prun__group_free(g);
     }
     prun__struct_out(res, res_size, &mine, sizeof mine);
     return r;

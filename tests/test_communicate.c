@@ -714,19 +714,51 @@ START_TEST(grandchild_holding_the_pipe)
 }
 END_TEST
 
-/* The grace period counts from the last data, not from the exit: gaps of
- * 0.2 s with grace_ms 800 go on for longer than 800 ms in all. */
-START_TEST(grace_extends_while_data_keeps_coming)
+/* The grace period is a deadline from the exit: a grandchild that writes
+ * every 20 ms for ever cannot keep the call from returning. */
+START_TEST(grace_is_a_deadline_from_the_exit)
 {
-    char *argv[] = {"sh", "-c",
-                    "(for i in 1 2 3 4 5 6; do sleep 0.2; echo $i; done) & echo started", NULL};
-    prun_opts o = {.stdout_io = PRUN_PIPE, .grace_ms = 800};
+    char *argv[] = {"sh", "-c", "(while :; do echo x; sleep 0.02; done) & echo started", NULL};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .new_pgroup = 1, .grace_ms = 200};
+    prun_proc *p = NULL;
+    prun_buf out;
+    TH_POPEN_OK(&p, argv, &o);
+    int64_t t0 = th_now_ms();
+    int r = prun_communicate(p, NULL, 0, 60000, &out, NULL);
+    int64_t took = th_now_ms() - t0;
+    killpg(prun_pid(p), SIGKILL);
+    ck_assert_int_eq(r, 0);
+    ck_assert_int_lt(took, 10000);  /* 200 ms, generously; it used to never return */
+    ck_assert_ptr_nonnull(memmem(out.data, out.len, "started\n", 8));
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
+    prun_buf_free(&out);
+    prun_free(p);
+}
+END_TEST
+
+static int slow_reader(void *userdata, int stream, const char *data, size_t len)
+{
+    (void)stream, (void)data;
+    *(size_t *)userdata += len;
+    struct timespec ms5 = {0, 5000000};  /* a consumer slower than the grace period */
+    nanosleep(&ms5, NULL);
+    return 0;
+}
+
+/* What the child wrote before it exited is read in full, however short
+ * the grace period and however slow the reading: 3 MB through a 1 ms
+ * grace and a callback that takes 5 ms a chunk. */
+START_TEST(grace_never_cuts_the_childs_own_output)
+{
+    size_t got = 0;
+    char *argv[] = {"head", "-c", "3000000", "/dev/zero", NULL};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .grace_ms = 1, .on_output = slow_reader,
+                   .userdata = &got};
     prun_proc *p = NULL;
     TH_POPEN_OK(&p, argv, &o);
-    prun_buf out;
-    ck_assert_int_eq(prun_communicate(p, NULL, 0, 20000, &out, NULL), 0);
-    th_assert_buf_eq(out, "started\n1\n2\n3\n4\n5\n6\n");
-    prun_buf_free(&out);
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 60000, NULL, NULL), 0);
+    ck_assert_uint_eq(got, 3000000);
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
     prun_free(p);
 }
 END_TEST
@@ -808,7 +840,8 @@ int main(void)
 
     tc = th_tcase(s, "grace", 30);
     tcase_add_test(tc, grandchild_holding_the_pipe);
-    tcase_add_test(tc, grace_extends_while_data_keeps_coming);
+    tcase_add_test(tc, grace_is_a_deadline_from_the_exit);
+    tcase_add_test(tc, grace_never_cuts_the_childs_own_output);
     tcase_add_test(tc, grace_ms_is_honoured);
 
     tc = th_tcase(s, "leaks", 30);
