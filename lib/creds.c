@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { FIRST_BUF = 1024, MAX_BUF = 1 << 20, FIRST_GROUPS = 64 };
+enum { FIRST_BUF = 1024, MAX_BUF = 1 << 20, FIRST_GROUPS = 64, MAX_EINTR = 100 };
 
 /* A decimal id, as the whole string: 0, or -1. */
 static int parse_id(const char *s, unsigned *id)
@@ -42,15 +42,20 @@ static int parse_id(const char *s, unsigned *id)
  * or -errno.  *buf is the caller's to free. */
 static int find_user(const char *name, uid_t uid, struct passwd *pw, char **buf)
 {
-    for (size_t size = FIRST_BUF; size <= MAX_BUF; size *= 2) {
+    int interrupted = 0;
+    for (size_t size = FIRST_BUF; size <= MAX_BUF;) {
         struct passwd *found = NULL;
         char *b = realloc(*buf, size);
         if (!b)
             return -ENOMEM;
         *buf = b;
         int r = name ? getpwnam_r(name, pw, b, size, &found) : getpwuid_r(uid, pw, b, size, &found);
-        if (r == ERANGE)
+        if (r == EINTR && interrupted++ < MAX_EINTR)  /* an NSS module's socket: again */
             continue;
+        if (r == ERANGE) {
+            size *= 2;
+            continue;
+        }
         if (r == 0 || r == ENOENT || r == ESRCH || r == EBADF || r == EPERM)
             return found != NULL;  /* the "not found" answers getpwnam(3) allows */
         return -r;
@@ -66,8 +71,8 @@ static int find_group(const char *name, gid_t *gid)
         return 1;
     }
     char *buf = NULL;
-    int r = -ERANGE;
-    for (size_t size = FIRST_BUF; size <= MAX_BUF; size *= 2) {
+    int r = -ERANGE, interrupted = 0;
+    for (size_t size = FIRST_BUF; size <= MAX_BUF;) {
         struct group gr, *found = NULL;
         char *b = realloc(buf, size);
         if (!b) {
@@ -76,8 +81,12 @@ static int find_group(const char *name, gid_t *gid)
         }
         buf = b;
         int e = getgrnam_r(name, &gr, b, size, &found);
-        if (e == ERANGE)
+        if (e == EINTR && interrupted++ < MAX_EINTR)
             continue;
+        if (e == ERANGE) {
+            size *= 2;
+            continue;
+        }
         if (e == 0 || e == ENOENT || e == ESRCH || e == EBADF || e == EPERM) {
             r = found != NULL;
             if (found)
@@ -93,19 +102,24 @@ static int find_group(const char *name, gid_t *gid)
 /* The groups the databases give `name`, whose primary group is gid. */
 static int user_groups(struct prun_creds *c, const char *name, gid_t gid)
 {
-    int n = FIRST_GROUPS;
+    int n = FIRST_GROUPS, interrupted = 0;
     for (;;) {
         gid_t *g = realloc(c->groups, (size_t)n * sizeof *g);
         if (!g)
             return -ENOMEM;
         c->groups = g;
         int want = n;
+        errno = 0;
         if (getgrouplist(name, gid, g, &want) >= 0) {
             c->n_groups = (size_t)want;
             return 0;
         }
+        if (errno == EINTR && interrupted++ < MAX_EINTR)
+            continue;
         if (want <= n)  /* it failed without saying how many */
             want = n * 2;
+        if (want > 65536)
+            return errno ? -errno : -ENOMEM;
         n = want;
     }
 }
@@ -116,7 +130,9 @@ static int resolve_user(struct prun_creds *c, const prun_opts *o)
     char *buf = NULL;
     unsigned id = 0;
     int numeric = parse_id(o->user, &id) == 0;
-    int r = 0, found = find_user(numeric ? NULL : o->user, (uid_t)id, &pw, &buf);
+    /* A number with its group and groups given needs no database. */
+    int r = 0, found = numeric && o->group && o->extra_groups
+                           ? 0 : find_user(numeric ? NULL : o->user, (uid_t)id, &pw, &buf);
     if (found < 0)
         r = prun__fail(found, "cannot look up user '%s'", o->user);
     else if (!found && !numeric)

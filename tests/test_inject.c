@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: MIT */
+/* test_inject.c - SQLite's method on libprun: for each scenario, fail the
+ * Nth allocation for N = 1, 2, ... until a run completes with none
+ * failed, and fail each system call the library makes, once, in turn,
+ * with an errno it can really return (inject.c).  Every try runs in a
+ * fresh process, and must end without a crash or a hang, within the
+ * scenario's time bound, with either the right output or a negative
+ * error and a sentence about it, and with no fd or child left behind
+ * (and, in the sanitizer build, no byte: LeakSanitizer runs at its exit).
+ * An EINTR must change nothing at all.
+ *
+ *   test_inject [SCENARIO...]      all of them by default
+ */
+#include "inject.h"
+
+#include <prun.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { INPUT_LEN = 200 * 1024, TRY_SECONDS = 60 };
+
+static char input[INPUT_LEN];
+
+/* What a scenario did: the library's answer, and whether a successful
+ * answer came with the right output. */
+struct outcome {
+    int r;
+    int right;
+};
+
+enum { ALLOCATIONS = 1, SYSTEM_CALLS = 2, BOTH = 3 };
+
+struct scenario {
+    const char *name;
+    int passes;          /* ALLOCATIONS, SYSTEM_CALLS or BOTH */
+    int needs_root;
+    int expected;        /* the answer when nothing fails: 0, or PRUN_ETIMEOUT */
+    int64_t bound_ms;    /* however it ends, within this */
+    struct outcome (*run)(void);
+};
+
+static int same(const prun_buf *b, const char *s, size_t len)
+{
+    return b->data && b->len == len && memcmp(b->data, s, len) == 0 && b->data[len] == '\0';
+}
+
+/* ---- the scenarios: library calls and in-memory checks only ---- */
+
+static struct outcome popen_communicate(void)
+{
+    char *argv[] = {"cat", NULL};
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE};
+    prun_proc *p;
+    prun_buf out = {0}, err = {0};
+    int rc = -1;
+    struct outcome oc = {prun_popen(&p, argv, &o), 0};
+    if (oc.r)
+        return oc;
+    oc.r = prun_communicate(p, "lime", 4, 30000, &out, &err);
+    if (oc.r == 0)
+        oc.r = prun_wait(p, 30000, &rc);
+    oc.right = same(&out, "lime", 4) && same(&err, "", 0) && rc == 0;
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_free(p);
+    return oc;
+}
+
+static struct outcome run_capture(void)
+{
+    char *argv[] = {"cat", NULL};
+    prun_opts o = {.input = input, .input_len = INPUT_LEN, .capture_output = 1,
+                   .timeout_ms = 30000};
+    prun_result res;
+    struct outcome oc = {prun_run(argv, &o, &res), 0};
+    oc.right = same(&res.out, input, INPUT_LEN) && same(&res.err, "", 0) && res.returncode == 0;
+    prun_result_free(&res);
+    return oc;
+}
+
+/* The timeout is the answer; the output so far comes with it. */
+static struct outcome run_timeout(void)
+{
+    char *argv[] = {"cat; exec sleep 30", NULL};
+    prun_opts o = {.shell = 1, .input = input, .input_len = INPUT_LEN, .capture_output = 1,
+                   .timeout_ms = 300};
+    prun_result res;
+    struct outcome oc = {prun_run(argv, &o, &res), 0};
+    oc.right = same(&res.out, input, INPUT_LEN) && res.returncode == -SIGKILL;
+    prun_result_free(&res);
+    return oc;
+}
+
+static struct outcome check_output(void)
+{
+    char *argv[] = {"printf", "BDFL", NULL};
+    prun_buf out;
+    struct outcome oc = {prun_check_output(argv, NULL, &out), 0};
+    oc.right = same(&out, "BDFL", 4);
+    prun_buf_free(&out);
+    return oc;
+}
+
+static struct outcome getoutput(void)
+{
+    char *s = prun_getoutput("echo xyzzy");
+    struct outcome oc = {s ? 0 : -1, s && strcmp(s, "xyzzy") == 0};
+    if (!s)  /* it says no more than NULL; the reason is in the sentence */
+        oc.r = -EIO;
+    free(s);
+    return oc;
+}
+
+static struct outcome getstatusoutput(void)
+{
+    prun_buf out;
+    int status = -1;
+    struct outcome oc = {prun_getstatusoutput("echo oops >&2; exit 3", &status, &out), 0};
+    oc.right = status == 3 && same(&out, "oops", 4);
+    prun_buf_free(&out);
+    return oc;
+}
+
+static struct outcome pipeline3(void)
+{
+    char *a[] = {"printf", "b\\na\\n", NULL}, *b[] = {"sort", NULL}, *c[] = {"tr", "a-z", "A-Z", NULL};
+    char *const *stages[] = {a, b, c};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .timeout_ms = 30000};
+    prun_result res;
+    struct outcome oc = {prun_pipeline_run(3, stages, &o, &res), 0};
+    oc.right = same(&res.out, "A\nB\n", 4) && res.returncode == 0;
+    prun_result_free(&res);
+    return oc;
+}
+
+static struct outcome run_as(const char *user, const char *group, const char *const *groups)
+{
+    char *argv[] = {"id -u; id -G; umask; ulimit -c", NULL};
+    const struct prun_rlimit core = {RLIMIT_CORE, {0, 0}};
+    prun_opts o = {.shell = 1, .stdout_io = PRUN_PIPE, .user = user, .group = group,
+                   .extra_groups = groups, .umask = PRUN_UMASK(027), .rlimits = &core,
+                   .n_rlimits = 1, .pdeathsig = SIGTERM, .timeout_ms = 30000};
+    prun_result res;
+    static const char want[] = "65534\n65534\n0027\n0\n";
+    struct outcome oc = {prun_run(argv, &o, &res), 0};
+    oc.right = same(&res.out, want, sizeof want - 1) && res.returncode == 0;
+    prun_result_free(&res);
+    return oc;
+}
+
+/* By name: the user and its groups from the databases. */
+static struct outcome credentials(void)
+{
+    return run_as("nobody", NULL, NULL);
+}
+
+/* By number, with nothing to look up: no NSS module under the system
+ * call failures (glibc's nss-systemd aborts when sigprocmask fails). */
+static struct outcome credentials_numeric(void)
+{
+    static const char *const groups[] = {"65534", NULL};
+    return run_as("65534", "65534", groups);
+}
+
+static const struct scenario scenarios[] = {
+    {"popen_communicate", BOTH, 0, 0, 30000, popen_communicate},
+    {"run_capture", BOTH, 0, 0, 30000, run_capture},
+    {"run_timeout", BOTH, 0, PRUN_ETIMEOUT, 300 + 10000, run_timeout},
+    {"check_output", BOTH, 0, 0, 30000, check_output},
+    {"getoutput", BOTH, 0, 0, 30000, getoutput},
+    {"getstatusoutput", BOTH, 0, 0, 30000, getstatusoutput},
+    {"pipeline3", BOTH, 0, 0, 30000, pipeline3},
+    {"credentials", ALLOCATIONS, 1, 0, 30000, credentials},
+    {"credentials_numeric", BOTH, 1, 0, 30000, credentials_numeric},
+};
+
+/* ---- one try, in a fresh process ---- */
+
+struct report {
+    int failed;          /* the Nth came and was failed */
+    long nr;
+    int err;
+    unsigned long count;
+    char problem[300];   /* empty: the try passed */
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if (!d)
+        return -1;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1;
+}
+
+/* Children of this process, zombies included. */
+static int count_children(void)
+{
+    DIR *d = opendir("/proc");
+    int n = 0;
+    if (!d)
+        return -1;
+    for (struct dirent *e; (e = readdir(d));) {
+        char path[300], buf[512];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "re");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *rp = strrchr(buf, ')');
+        int ppid;
+        char state;
+        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == getpid())
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static const char marker[] = "prun_pipeline_stage: no stage 0: Invalid argument";
+
+static void judge(const struct scenario *sc, struct outcome oc, int64_t took, int fds_before,
+                  struct report *rep)
+{
+    const char *sentence = prun_last_error();
+    int eintr = rep->failed && rep->err == EINTR;
+    if (oc.r == sc->expected && !oc.right)
+        snprintf(rep->problem, sizeof rep->problem, "answered %d with the wrong output", oc.r);
+    else if (oc.r != sc->expected && oc.r >= 0)
+        snprintf(rep->problem, sizeof rep->problem, "answered %d, not %d or an error", oc.r,
+                 sc->expected);
+    else if (oc.r != sc->expected && (!*sentence || strcmp(sentence, marker) == 0))
+        snprintf(rep->problem, sizeof rep->problem, "failed with %d and no sentence of its own",
+                 oc.r);
+    else if (eintr && oc.r != sc->expected)
+        snprintf(rep->problem, sizeof rep->problem, "an EINTR made it fail: %d (%s)", oc.r,
+                 sentence);
+    else if (took > sc->bound_ms)
+        snprintf(rep->problem, sizeof rep->problem, "took %lld ms, the bound is %lld",
+                 (long long)took, (long long)sc->bound_ms);
+    else if (count_fds() != fds_before)
+        snprintf(rep->problem, sizeof rep->problem, "left %d fds open",
+                 count_fds() - fds_before);
+    else if (count_children() != 0)
+        snprintf(rep->problem, sizeof rep->problem, "left %d children behind", count_children());
+}
+
+static void try_in_child(const struct scenario *sc, enum inject_kind kind, unsigned long n,
+                         int variant, int out)
+{
+    struct report rep = {0};
+    alarm(TRY_SECONDS);
+    prun_pipeline_stage(NULL, 0, NULL);  /* the sentence a failure must replace */
+    if (inject_start() < 0) {
+        snprintf(rep.problem, sizeof rep.problem, "cannot start the injection: %s", strerror(errno));
+        goto out;
+    }
+    int fds = count_fds();
+    int64_t t0 = now_ms();
+    inject_arm(kind, n, variant);
+    struct outcome oc = sc->run();
+    inject_disarm();
+    int64_t took = now_ms() - t0;
+    rep.failed = inject_failed();
+    rep.nr = inject_failed_nr();
+    rep.err = inject_failed_errno();
+    rep.count = inject_count();
+    judge(sc, oc, took, fds, &rep);
+    if (*rep.problem && rep.failed)
+        fprintf(stderr, "  (the sentence: %s)\n", prun_last_error());
+out:
+    if (write(out, &rep, sizeof rep) != (ssize_t)sizeof rep)
+        _exit(3);
+    exit(*rep.problem ? 1 : 0);  /* exit(): LeakSanitizer has its say */
+}
+
+static int try_once(const struct scenario *sc, enum inject_kind kind, unsigned long n, int variant,
+                    struct report *rep)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        try_in_child(sc, kind, n, variant, p[1]);
+    }
+    close(p[1]);
+    memset(rep, 0, sizeof *rep);
+    ssize_t got = read(p[0], rep, sizeof *rep);
+    close(p[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    if (WIFSIGNALED(status))
+        snprintf(rep->problem, sizeof rep->problem, "died of signal %d%s", WTERMSIG(status),
+                 WTERMSIG(status) == SIGALRM ? " (a hang)" : "");
+    else if (got != (ssize_t)sizeof *rep)
+        snprintf(rep->problem, sizeof rep->problem, "no report (exit status %d)",
+                 WEXITSTATUS(status));
+    else if (!*rep->problem && WEXITSTATUS(status) != 0)
+        snprintf(rep->problem, sizeof rep->problem, "exit status %d (a leak?)",
+                 WEXITSTATUS(status));
+    return 0;
+}
+
+/* ---- the driver ---- */
+
+static int problems;
+
+static void complain(const struct scenario *sc, const char *what, unsigned long n,
+                     const struct report *rep)
+{
+    problems++;
+    if (rep->failed && rep->nr >= 0)
+        printf("FAIL: %s, %s %lu (system call %ld, errno %s): %s\n", sc->name, what, n, rep->nr,
+               strerrorname_np(rep->err) ? strerrorname_np(rep->err) : "?", rep->problem);
+    else if (rep->failed)
+        printf("FAIL: %s, %s %lu (ENOMEM): %s\n", sc->name, what, n, rep->problem);
+    else
+        printf("FAIL: %s, %s %lu: %s\n", sc->name, what, n, rep->problem);
+}
+
+static void allocations(const struct scenario *sc)
+{
+    struct report rep;
+    unsigned long n;
+    for (n = 1;; n++) {
+        try_once(sc, INJECT_ALLOC, n, 0, &rep);
+        if (*rep.problem)
+            complain(sc, "allocation", n, &rep);
+        if (!rep.failed && !*rep.problem)
+            break;
+        if (n > 10000) {
+            printf("FAIL: %s: allocations never run out\n", sc->name);
+            problems++;
+            break;
+        }
+    }
+    printf("  %s: %lu allocations, each failed in turn\n", sc->name, n - 1);
+}
+
+static void system_calls(const struct scenario *sc)
+{
+    struct report rep;
+    try_once(sc, INJECT_SYSCALL, 0, 0, &rep);
+    if (*rep.problem)
+        complain(sc, "counting run", 0, &rep);
+    unsigned long total = rep.count, tries = 0;
+    /* A few more than counted: the next run may make more (EAGAIN, a
+     * longer poll loop). */
+    for (unsigned long n = 1; n <= total + 8; n++) {
+        for (int variant = 0; variant < 2; variant++) {
+            try_once(sc, INJECT_SYSCALL, n, variant, &rep);
+            tries += rep.failed;
+            if (*rep.problem)
+                complain(sc, "system call", n, &rep);
+            if (!rep.failed || inject_variants(rep.nr) < 2)
+                break;
+        }
+    }
+    printf("  %s: %lu system calls, %lu tries\n", sc->name, total, tries);
+}
+
+int main(int argc, char **argv)
+{
+    for (size_t i = 0; i < INPUT_LEN; i++)
+        input[i] = (char)('a' + (i * 7 + i / 4096) % 26);
+    signal(SIGPIPE, SIG_DFL);
+    for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
+        const struct scenario *sc = &scenarios[i];
+        int chosen = argc < 2;
+        for (int a = 1; a < argc; a++)
+            chosen |= strcmp(argv[a], sc->name) == 0;
+        if (!chosen)
+            continue;
+        if (sc->needs_root && geteuid() != 0) {
+            printf("  %s: skipped (needs root)\n", sc->name);
+            continue;
+        }
+        if (sc->passes & ALLOCATIONS)
+            allocations(sc);
+        if (sc->passes & SYSTEM_CALLS)
+            system_calls(sc);
+    }
+    if (problems) {
+        printf("%d problems\n", problems);
+        return 1;
+    }
+    printf("PASS: every allocation and system call failed in turn, with nothing left behind\n");
+    return 0;
+}
