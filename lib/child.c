@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* child.c - what a child does between the clone and the exec, and the two
- * ways of starting it: clone3() with a pidfd, no exit signal and cleared
- * handlers (the engine), and glibc's clone() (the fallback for what
- * posix_spawn cannot express).
+ * ways of starting it: clone3() with a pidfd and cleared handlers (the
+ * engine), and glibc's clone() (the fallback for what posix_spawn cannot
+ * express).  This is x86-64 code: elsewhere clone3 answers ENOSYS here
+ * and spawn.c takes the fallback.
  *
  * The child runs on a small stack of the library's own, in the caller's
  * memory (CLONE_VM) while the calling thread is suspended (CLONE_VFORK),
@@ -309,18 +310,16 @@ CHILD_CODE static void redirect(struct prun_child_plan *plan)
  * because this one hit EAGAIN or E2BIG). */
 CHILD_CODE static void exec(struct prun_child_plan *plan)
 {
-    long r = -ENOENT, first_eacces = 0;
+    long r = -ENOENT, eacces = 0;
     for (const char *const *path = plan->candidates; *path; path++) {
         r = SYS3(SYS_execve, *path, plan->argv, plan->envp);
-        if (r == -EACCES && !first_eacces)
-            first_eacces = r;
+        if (r == -EACCES)
+            eacces = r;
         else if (r != -ENOENT && r != -ENOTDIR && r != -ESTALE && r != -ENODEV &&
-                 r != -ETIMEDOUT && r != -EACCES)
-            break;
+                 r != -ETIMEDOUT)
+            fail(plan, PRUN_STEP_EXEC, 0, r);  /* found, and it cannot run */
     }
-    if (first_eacces && (r == -ENOENT || r == -ENOTDIR || r == -EACCES))
-        r = first_eacces;
-    fail(plan, PRUN_STEP_EXEC, 0, r);
+    fail(plan, PRUN_STEP_EXEC, 0, eacces ? eacces : r);
 }
 
 CHILD_CODE static int child_main(void *arg)
@@ -407,7 +406,11 @@ int prun__child_clone3(struct prun_child_plan *plan, pid_t *pid, int *pidfd)
         .flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_CLEAR_SIGHAND |
                  (plan->table_shared ? CLONE_FILES : 0),
         .pidfd = (uint64_t)(uintptr_t)&fd,
-        .exit_signal = 0, /* no SIGCHLD: no reaper but ours sees the child */
+        /* No SIGCHLD for a child that fails before its exec (the parent
+         * reaps it with __WALL).  The kernel resets the exit signal to
+         * SIGCHLD at exec (de_thread), so a program's exit is signalled
+         * as usual; the pidfd is what keeps its status (proc.c). */
+        .exit_signal = 0,
         .stack = bottom,
         .stack_size = top - bottom,
     };

@@ -140,15 +140,20 @@ int prun__group_reap(struct prun_group *g)
     return 1;
 }
 
+/* Every child, even after one whose status was lost: returning early
+ * would leave the others running. */
 int prun__group_wait(struct prun_group *g, int64_t deadline)
 {
+    int first_err = 0;
     for (size_t i = 0; i < g->n; i++) {
         int r = prun__child_wait(&g->child[i], deadline);
-        if (r <= 0)
-            return r < 0 ? r : PRUN_ETIMEOUT;
+        if (r == 0)
+            return PRUN_ETIMEOUT;
+        if (r < 0 && !first_err)
+            first_err = r;
     }
     prun__group_give_back_tty(g);
-    return 0;
+    return first_err;
 }
 
 int prun__group_signal(struct prun_group *g, int sig, int to_group)

@@ -136,11 +136,14 @@ int prun_pipeline_stage_sized(const prun_pipeline *pl, size_t i, prun_stage_info
     memset(&s, 0, sizeof s);
     s.pid = c->pid;
     s.exited = c->reaped;
-    if (c->reaped) {
+    s.status_lost = c->status_lost;
+    if (c->reaped && !c->status_lost) {
         s.returncode = c->returncode;
         s.core_dumped = c->core_dumped;
-        if (c->rusage_known)
-            s.rusage = c->rusage;
+    }
+    if (c->reaped && c->rusage_known) {
+        s.rusage = c->rusage;
+        s.has_rusage = 1;
     }
     prun__struct_out(info, info_size, &s, sizeof s);
     return 0;

@@ -6,11 +6,14 @@
  * pidfd_send_signal(), so a recycled pid is never touched.  Where pidfds
  * are missing (ENOSYS) the pid is used, with a short backoff for waits.
  *
- * A child of the clone3 engine has no exit signal: a host's waitpid(-1)
- * never sees it, and an ignored SIGCHLD does not reap it.  A child of
- * posix_spawn can be reaped behind the library's back; its status then
- * comes from the pidfd (PIDFD_GET_INFO, Linux 6.15), without resource
- * usage, or the wait fails with -ECHILD: never a made-up 0.
+ * Another reaper can take a child's status: a host thread looping in
+ * waitpid(-1), or SIGCHLD set to SIG_IGN, which reaps exited children in
+ * the kernel.  (A clone3 child starts without an exit signal, but exec
+ * gives it SIGCHLD again.)  The pidfd, which the clone3 engine has from
+ * the clone itself, still knows the status then: waitid's ECHILD is
+ * answered from PIDFD_GET_INFO (Linux 6.15), without resource usage.
+ * Where that fails, or a posix_spawn child was reaped before its pidfd
+ * existed, the wait fails with -ECHILD: never a made-up 0.
  */
 #include "internal.h"
 

@@ -196,6 +196,9 @@ typedef struct prun_stage_info {
     int returncode;            /* exit status, or -N for death by signal N */
     int core_dumped;
     struct rusage rusage;
+    /* libprun 2.0 */
+    int status_lost;           /* another reaper took its status: returncode is not its own */
+    int has_rusage;            /* rusage is the stage's (not after another reaper's wait) */
 } prun_stage_info;
 
 PRUN_EXPORT int prun_pipeline_start_sized(prun_pipeline **out, size_t n_stages,

@@ -3,10 +3,9 @@
  * in the caller (the program's candidate paths, its fds, its
  * credentials), then one engine carries it out:
  *
- *   clone3 (child.c)      the engine: a pidfd from the clone itself, no
- *                         exit signal, handlers cleared by the kernel,
- *                         the fd table shared until the child unshares
- *                         what it needs;
+ *   clone3 (child.c)      the engine: a pidfd from the clone itself,
+ *                         handlers cleared by the kernel, the fd table
+ *                         shared until the child unshares what it needs;
  *   posix_spawn           where clone3 is missing, or refused with ENOSYS
  *   (spawn_posix.c)       or EINVAL (Linux < 5.3, < 5.5, seccomp);
  *   clone (child.c)       for what posix_spawn cannot express (user,
@@ -24,6 +23,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef SYS_pidfd_open
@@ -183,6 +183,25 @@ static void free_plan(struct plan_memory *m)
     free(m->shell_argv);
 }
 
+/* After posix_spawn (or clone before Linux 5.2) the pidfd comes later,
+ * and another reaper may have taken the child already: ESRCH; or even
+ * let its pid go to a new process, which is no child of ours (waitid
+ * says ECHILD).  Either way its status is lost.  ENOSYS: no pidfds. */
+static void open_pidfd(struct prun_spawned *s)
+{
+    siginfo_t si;
+    s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+    if (s->pidfd < 0) {
+        s->reaped_elsewhere = errno == ESRCH;
+        return;
+    }
+    if (waitid((idtype_t)3 /* P_PIDFD */, (id_t)s->pidfd, &si,
+               WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 && errno == ECHILD) {
+        prun__close(&s->pidfd);
+        s->reaped_elsewhere = 1;
+    }
+}
+
 /* What only a cloned child can do. */
 static int needs_clone(const struct prun_child_plan *plan)
 {
@@ -287,12 +306,8 @@ int prun__spawn(const struct prun_spawn_req *req, struct prun_spawned *out)
         r = step_error(&plan, req->opts, prog);
     } else if (r)
         prun__fail(r, "cannot run '%s'", prog);
-    else if (out->pidfd < 0) {
-        /* posix_spawn, or clone before Linux 5.2: ESRCH means another
-         * reaper took the child already; ENOSYS, no pidfds (< 5.3). */
-        out->pidfd = (int)syscall(SYS_pidfd_open, out->pid, 0);
-        out->reaped_elsewhere = out->pidfd < 0 && errno == ESRCH;
-    }
+    else if (out->pidfd < 0)
+        open_pidfd(out);
 out:
     free_plan(&m);
     return r;

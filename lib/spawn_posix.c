@@ -130,7 +130,7 @@ static int setup_attr(posix_spawnattr_t *attr, const struct prun_child_plan *pla
 static int spawn_candidates(pid_t *pid, struct prun_child_plan *plan,
                             const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr)
 {
-    int r = -ENOENT, first_eacces = 0;
+    int r = -ENOENT, eacces = 0;
     for (const char *const *path = plan->candidates; *path; path++) {
         if ((*path)[0] == '/' && access(*path, F_OK) < 0 &&
             (errno == ENOENT || errno == ENOTDIR))
@@ -139,15 +139,13 @@ static int spawn_candidates(pid_t *pid, struct prun_child_plan *plan,
             r = -posix_spawn(pid, *path, fa, attr, plan->argv, plan->envp);
         if (r == 0)
             return 0;
-        if (r == -EACCES && !first_eacces)
-            first_eacces = r;
+        if (r == -EACCES)
+            eacces = r;
         else if (r != -ENOENT && r != -ENOTDIR && r != -ESTALE && r != -ENODEV &&
-                 r != -ETIMEDOUT && r != -EACCES)
-            break;
+                 r != -ETIMEDOUT)
+            return r;  /* found, and it cannot run */
     }
-    if (first_eacces && (r == -ENOENT || r == -ENOTDIR || r == -EACCES))
-        r = first_eacces;
-    return r;
+    return eacces ? eacces : r;
 }
 
 int prun__posix_spawn(struct prun_child_plan *plan, pid_t *pid)
