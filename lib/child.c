@@ -48,10 +48,19 @@
 
 /* No instrumentation in code the child runs: it shares the parent's
  * memory, and the sanitizers' state with it. */
+#if defined(__has_attribute)
+#if __has_attribute(disable_sanitizer_instrumentation)
+/* clang: not even ThreadSanitizer's function entry and exit, which would
+ * push onto the suspended parent thread's shadow stack */
+#define CHILD_CODE __attribute__((noinline, disable_sanitizer_instrumentation))
+#endif
+#endif
+#ifndef CHILD_CODE
 #if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
 #define CHILD_CODE __attribute__((noinline, no_sanitize("address", "thread", "undefined")))
 #else
 #define CHILD_CODE __attribute__((noinline))
+#endif
 #endif
 
 /* ---- system calls without libc ---- */
