@@ -7,8 +7,9 @@
  * Every contender runs in a fresh child process forked from this one (which
  * does nothing else), so no contender inflates another's peak RSS or warms
  * its caches; in the spawn cases each child grows its own resident memory
- * first.  The contender "python" execs $BENCH_PYTHON $PYBENCH CASE STAMP_EXIT,
- * which measures the same case the same way.  bench/run.sh calls this once
+ * first (and in spawn-fds-* opens its extra fds).  The contenders "python"
+ * and "python-creds" exec $BENCH_PYTHON $PYBENCH CASE STAMP_EXIT, which
+ * measures the same case the same way.  bench/run.sh calls this once
  * per case and round, rotating the order, and takes the medians.
  *
  * A result line: "result CASE CONTENDER t_ms=T key=value...", where T is
@@ -22,12 +23,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -116,6 +123,44 @@ int grow_buf_append(struct grow_buf *b, const char *data, size_t len)
         return bench_fail("realloc");
     memcpy(b->data + b->len, data, len);
     b->len += len;
+    return 0;
+}
+
+int bench_creds_lookup(struct bench_creds *c)
+{
+    struct passwd pw, *found = NULL;
+    char buf[16384];
+    int r = getpwnam_r(BENCH_CREDS_USER, &pw, buf, sizeof buf, &found);
+    if (!found) {
+        errno = r;
+        return bench_fail("getpwnam_r(" BENCH_CREDS_USER ")");
+    }
+    c->uid = pw.pw_uid;
+    c->gid = pw.pw_gid;
+    c->n_groups = (int)(sizeof c->groups / sizeof c->groups[0]);
+    if (getgrouplist(pw.pw_name, pw.pw_gid, c->groups, &c->n_groups) < 0) {
+        errno = ERANGE;
+        return bench_fail("getgrouplist(" BENCH_CREDS_USER ")");
+    }
+    c->parent = getpid();
+    return 0;
+}
+
+/* libprun's order: the limit, the umask, the groups, the gid, the uid,
+ * then the parent-death signal (which a change of credentials clears),
+ * and if the parent is already gone, that signal at once. */
+int bench_creds_apply(const struct bench_creds *c)
+{
+    const struct rlimit no_core = {0, 0};
+    if (setrlimit(RLIMIT_CORE, &no_core) < 0)
+        return -1;
+    umask(022);
+    if (setgroups((size_t)c->n_groups, c->groups) < 0 || setgid(c->gid) < 0 || setuid(c->uid) < 0)
+        return -1;
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+        return -1;
+    if (getppid() != c->parent)
+        raise(SIGTERM);
     return 0;
 }
 
@@ -251,23 +296,24 @@ struct paths {
     char *head, *cat, *timeout, *sh;
     char *stamp_exit;  /* the wake-up case's child, next to prun-bench */
     const char *tool;  /* the prun tool, from $PRUN_TOOL */
+    char *tiny_exit;   /* the child of spawn-tiny*, spawn-fds-*: bench/tiny-exit */
 };
 
 struct spawn_call {
-    const struct contender *c;
+    int (*spawn)(char *const argv[]);
     char *const *argv;
 };
 
 static int call_spawn(const void *arg)
 {
     const struct spawn_call *s = arg;
-    return s->c->spawn(s->argv);
+    return s->spawn(s->argv);
 }
 
 static int case_spawn(const char *name, const struct contender *c, size_t resident)
 {
     char *const argv[] = {(char *)"/bin/true", NULL};
-    struct spawn_call call = {c, argv};
+    struct spawn_call call = {c->spawn, argv};
     struct repeat rep = quick() ? (struct repeat){5, 60, 300} : (struct repeat){10, 400, 1500};
     double med;
     size_t n, ballast_len;
@@ -317,10 +363,11 @@ out:
  * process and take turns.  (Not fork: after a fork every page the parent
  * writes takes a write-protect fault, which would charge the next call
  * for fork's work.) */
-static int case_spawn_interleaved(const char *name, size_t resident)
+static int case_spawn_interleaved(const char *name, size_t resident, char *child)
 {
-    char *const argv[] = {(char *)"/bin/true", NULL};
-    struct spawn_call calls[2] = {{&bench_libprun, argv}, {&bench_raw, argv}};
+    char *const argv[] = {child, NULL};
+    struct spawn_call calls[2] = {{bench_libprun.spawn, argv}, {bench_raw.spawn, argv}};
+    const char *const who[2] = {bench_libprun.name, bench_raw.name};
     const void *const arg[2] = {&calls[0], &calls[1]};
     struct repeat rep = quick() ? (struct repeat){5, 60, 600} : (struct repeat){10, 400, 3000};
     double med[2];
@@ -331,7 +378,56 @@ static int case_spawn_interleaved(const char *name, size_t resident)
     double rss = rss_mib();
     int r = interleave(call_spawn, arg, rep, med, &n);
     for (int i = 0; r == 0 && i < 2; i++)
-        printf("result %s %s t_ms=%.4f n=%zu rss_mib=%.0f\n", name, calls[i].c->name, med[i], n, rss);
+        printf("result %s %s t_ms=%.4f n=%zu rss_mib=%.0f\n", name, who[i], med[i], n, rss);
+    munmap(ballast, ballast_len);
+    return r;
+}
+
+/* spawn-fds-*: n more open fds in this process, not close-on-exec, as a
+ * server with many connections has (opens of /dev/null, each a file of
+ * its own), RLIMIT_NOFILE raised first to make room. */
+static int hold_fds(int n)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)n + 256;
+    if (n == 0)
+        return 0;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return bench_fail("getrlimit");
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = want;
+        if (rl.rlim_max < want)
+            rl.rlim_max = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            return bench_fail("setrlimit(RLIMIT_NOFILE)");
+    }
+    for (int i = 0; i < n; i++)
+        if (open("/dev/null", O_RDONLY) < 0)
+            return bench_fail("open(/dev/null)");
+    return 0;
+}
+
+/* The spawn cases of issue 9, one contender (spawner) per process, as
+ * case_spawn: the same budgets, the same ballast, then n_fds more fds. */
+static int case_spawner(const char *name, const struct spawner *s, char *child, size_t resident,
+                        int n_fds)
+{
+    char *const argv[] = {child, NULL};
+    struct spawn_call call = {s->spawn, argv};
+    struct repeat rep = quick() ? (struct repeat){5, 60, 300} : (struct repeat){10, 400, 1500};
+    double med;
+    size_t n, ballast_len;
+    char *ballast = make_resident(resident, &ballast_len);
+    if (!ballast)
+        return bench_fail("mmap");
+    double rss = rss_mib();
+    int r = hold_fds(n_fds);
+    if (r == 0)
+        r = repeat_median(call_spawn, &call, rep, &med, &n);
+    if (r == 0 && n_fds)
+        printf("result %s %s t_ms=%.4f n=%zu rss_mib=%.0f fds=%d\n", name, s->name, med, n, rss, n_fds);
+    else if (r == 0)
+        printf("result %s %s t_ms=%.4f n=%zu rss_mib=%.0f\n", name, s->name, med, n, rss);
     munmap(ballast, ballast_len);
     return r;
 }
@@ -528,24 +624,89 @@ static int case_tool(const char *name, const struct paths *pp)
 
 /* ---- the table of cases ---- */
 
-enum kind { SPAWN, SPAWN_INTERLEAVED, CAPTURE, ROUNDTRIP, ON_OUTPUT, MAX_OUTPUT, WAKEUP, TOOL };
+/* The contenders of the spawn cases of issue 9 (see bench.h). */
+static int libprun_plain(char *const argv[])
+{
+    return bench_libprun.spawn(argv);
+}
+
+static int raw_plain(char *const argv[])
+{
+    return bench_raw.spawn(argv);
+}
+
+/* A tiny static child: the spawner's own cost, nearly alone. */
+static const struct spawner tiny_spawners[] = {
+    {"libprun", libprun_plain},
+    {"raw", raw_plain},
+    {"vfork", bench_vfork_spawn},
+};
+/* Extra fds held by the caller, streams inherited: both close them. */
+static const struct spawner fds_spawners[] = {
+    {"libprun", libprun_plain},
+    {"raw-closefrom", bench_raw_closefrom_spawn},
+};
+/* The same with stdout on a pipe, whose end the child gets above them. */
+static const struct spawner fds_pipe_spawners[] = {
+    {"libprun", bench_libprun_pipe},
+    {"raw-closefrom", bench_raw_closefrom_pipe},
+};
+/* user, umask, an rlimit and pdeathsig, against a plain libprun spawn
+ * ("libprun", the reference of the ratio column). */
+static const struct spawner creds_spawners[] = {
+    {"libprun", libprun_plain},
+    {"libprun-creds", bench_libprun_creds},
+    {"fork-creds", bench_fork_creds},
+#ifdef BENCH_HAVE_GLIB
+    {"glib-child_setup", bench_glib_child_setup},
+#endif
+};
+#define SPAWNERS(a) a, sizeof a / sizeof a[0]
+
+/* How a spawn case of issue 9 is set up. */
+struct spawn_with {
+    const struct spawner *spawners; /* SPAWN_WITH: the contenders */
+    size_t n_spawners;
+    int tiny;                       /* the child is tiny-exit, not /bin/true */
+    size_t resident;                /* the caller's resident memory */
+    int n_fds;                      /* the extra fds it holds */
+};
+static const struct spawn_with tiny_with = {SPAWNERS(tiny_spawners), 1, 16 * MiB, 0};
+static const struct spawn_with tiny_interleaved_with = {NULL, 0, 1, 16 * MiB, 0};
+static const struct spawn_with fds_10_with = {SPAWNERS(fds_spawners), 1, 16 * MiB, 10};
+static const struct spawn_with fds_15000_with = {SPAWNERS(fds_spawners), 1, 16 * MiB, 15000};
+static const struct spawn_with fds_pipe_10_with = {SPAWNERS(fds_pipe_spawners), 1, 16 * MiB, 10};
+static const struct spawn_with fds_pipe_15000_with = {SPAWNERS(fds_pipe_spawners), 1, 16 * MiB, 15000};
+static const struct spawn_with creds_16M_with = {SPAWNERS(creds_spawners), 0, 16 * MiB, 0};
+static const struct spawn_with creds_2G_with = {SPAWNERS(creds_spawners), 0, 2 * GiB, 0};
+
+enum kind { SPAWN, SPAWN_INTERLEAVED, CAPTURE, ROUNDTRIP, ON_OUTPUT, MAX_OUTPUT, WAKEUP, TOOL, SPAWN_WITH };
 
 static const struct bench_case {
     const char *name;
     enum kind kind;
     const char *extra[2];  /* the contenders that are not struct contenders */
+    const struct spawn_with *with;  /* the spawn cases of issue 9, else NULL */
 } cases[] = {
-    {"spawn-16M", SPAWN, {NULL, NULL}},
-    {"spawn-2G", SPAWN, {NULL, NULL}},
-    {"spawn-16M-interleaved", SPAWN_INTERLEAVED, {"libprun+raw", NULL}},
-    {"spawn-2G-interleaved", SPAWN_INTERLEAVED, {"libprun+raw", NULL}},
-    {"capture-1G", CAPTURE, {NULL, NULL}},
-    {"roundtrip-256M", ROUNDTRIP, {NULL, NULL}},
-    {"bounded-on_output-4G", ON_OUTPUT, {"libprun", NULL}},
-    {"bounded-max_output-1M", MAX_OUTPUT, {"libprun", NULL}},
-    {"wakeup", WAKEUP, {"libprun", "raw"}},
-    {"tool-true", TOOL, {"prun+timeout", NULL}},
-    {"tool-pipe", TOOL, {"prun+sh", NULL}},
+    {"spawn-16M", SPAWN, {NULL, NULL}, NULL},
+    {"spawn-2G", SPAWN, {NULL, NULL}, NULL},
+    {"spawn-16M-interleaved", SPAWN_INTERLEAVED, {"libprun+raw", NULL}, NULL},
+    {"spawn-2G-interleaved", SPAWN_INTERLEAVED, {"libprun+raw", NULL}, NULL},
+    {"capture-1G", CAPTURE, {NULL, NULL}, NULL},
+    {"roundtrip-256M", ROUNDTRIP, {NULL, NULL}, NULL},
+    {"bounded-on_output-4G", ON_OUTPUT, {"libprun", NULL}, NULL},
+    {"bounded-max_output-1M", MAX_OUTPUT, {"libprun", NULL}, NULL},
+    {"wakeup", WAKEUP, {"libprun", "raw"}, NULL},
+    {"tool-true", TOOL, {"prun+timeout", NULL}, NULL},
+    {"tool-pipe", TOOL, {"prun+sh", NULL}, NULL},
+    {"spawn-tiny", SPAWN_WITH, {NULL, NULL}, &tiny_with},
+    {"spawn-tiny-interleaved", SPAWN_INTERLEAVED, {"libprun+raw", NULL}, &tiny_interleaved_with},
+    {"spawn-fds-10", SPAWN_WITH, {NULL, NULL}, &fds_10_with},
+    {"spawn-fds-15000", SPAWN_WITH, {NULL, NULL}, &fds_15000_with},
+    {"spawn-fds-pipe-10", SPAWN_WITH, {NULL, NULL}, &fds_pipe_10_with},
+    {"spawn-fds-pipe-15000", SPAWN_WITH, {NULL, NULL}, &fds_pipe_15000_with},
+    {"spawn-creds-16M", SPAWN_WITH, {NULL, NULL}, &creds_16M_with},
+    {"spawn-creds-2G", SPAWN_WITH, {NULL, NULL}, &creds_2G_with},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -560,6 +721,8 @@ static void list(void)
         for (size_t j = 0; j < N_CONTENDERS; j++)
             if (offers(contenders[j], cases[i].kind))
                 printf("%s %s\n", cases[i].name, contenders[j]->name);
+        for (size_t j = 0; cases[i].with && j < cases[i].with->n_spawners; j++)
+            printf("%s %s\n", cases[i].name, cases[i].with->spawners[j].name);
         for (size_t j = 0; j < 2 && cases[i].extra[j]; j++)
             printf("%s %s\n", cases[i].name, cases[i].extra[j]);
     }
@@ -608,16 +771,27 @@ static int run_case(const struct bench_case *bc, const char *contender, const st
     for (size_t j = 0; j < N_CONTENDERS; j++)
         if (strcmp(contenders[j]->name, contender) == 0 && offers(contenders[j], bc->kind))
             c = contenders[j];
+    const struct spawner *s = NULL;
+    const struct spawn_with *w = bc->with;
+    for (size_t j = 0; w && j < w->n_spawners; j++)
+        if (strcmp(w->spawners[j].name, contender) == 0)
+            s = &w->spawners[j];
     int extra = (bc->extra[0] && strcmp(bc->extra[0], contender) == 0) ||
                 (bc->extra[1] && strcmp(bc->extra[1], contender) == 0);
-    if (!c && !extra) {
+    if (!c && !s && !extra) {
         fprintf(stderr, "prun-bench: no contender '%s' in case '%s'\n", contender, bc->name);
         return -1;
     }
+    char *child = w && w->tiny ? pp->tiny_exit : (char *)"/bin/true";
+    if (!child) {
+        fprintf(stderr, "prun-bench: tiny-exit not found next to prun-bench (make tiny-exit)\n");
+        return -1;
+    }
+    size_t resident = w ? w->resident : strncmp(bc->name, "spawn-2G", 8) == 0 ? 2 * GiB : 16 * MiB;
     switch (bc->kind) {
-    case SPAWN: return case_spawn(bc->name, c, strncmp(bc->name, "spawn-2G", 8) == 0 ? 2 * GiB : 16 * MiB);
-    case SPAWN_INTERLEAVED:
-        return case_spawn_interleaved(bc->name, strncmp(bc->name, "spawn-2G", 8) == 0 ? 2 * GiB : 16 * MiB);
+    case SPAWN: return case_spawn(bc->name, c, resident);
+    case SPAWN_INTERLEAVED: return case_spawn_interleaved(bc->name, resident, child);
+    case SPAWN_WITH: return case_spawner(bc->name, s, child, resident, w->n_fds);
     case CAPTURE: return case_capture(bc->name, c, pp);
     case ROUNDTRIP: return case_roundtrip(bc->name, c, pp);
     case ON_OUTPUT: return case_on_output(bc->name, pp);
@@ -637,7 +811,7 @@ static int run_forked(const struct bench_case *bc, const char *contender, const 
     if (pid < 0)
         return bench_fail("fork");
     if (pid == 0) {
-        if (strcmp(contender, "python") == 0) {
+        if (strcmp(contender, "python") == 0 || strcmp(contender, "python-creds") == 0) {
             const char *py = getenv("BENCH_PYTHON"), *script = getenv("PYBENCH");
             if (py && script)
                 execl(py, py, script, bc->name, pp->stamp_exit, (char *)NULL);
@@ -676,7 +850,7 @@ int main(int argc, char **argv)
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
     struct paths pp = {which("head"), which("cat"), which("timeout"), which("sh"),
-                       sibling("stamp-exit"), getenv("PRUN_TOOL")};
+                       sibling("stamp-exit"), getenv("PRUN_TOOL"), sibling("tiny-exit")};
     int ready = pp.head && pp.cat && pp.timeout && pp.sh && pp.stamp_exit, failed = !ready;
     if (!ready)
         fprintf(stderr, "prun-bench: head, cat, timeout, sh or stamp-exit not found\n");
@@ -685,6 +859,6 @@ int main(int argc, char **argv)
             printf("failed %s %s\n", bc->name, argv[i]);
             failed = 1;
         }
-    free(pp.head), free(pp.cat), free(pp.timeout), free(pp.sh), free(pp.stamp_exit);
+    free(pp.head), free(pp.cat), free(pp.timeout), free(pp.sh), free(pp.stamp_exit), free(pp.tiny_exit);
     return failed;
 }

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct contender {
     const char *name;
@@ -36,6 +37,44 @@ extern const struct contender bench_libpipeline;
 #ifdef BENCH_HAVE_LIBUV
 extern const struct contender bench_libuv;
 #endif
+
+/* The spawn cases of issue 9 (spawn-tiny, spawn-fds-*, spawn-creds-*)
+ * name their contenders one by one, since each case has its own set: a
+ * spawner runs argv and waits for it, returning 0 or -1 like the
+ * operations above.  The child of spawn-tiny and spawn-fds-* is
+ * bench/tiny-exit, that of spawn-creds-* /bin/true. */
+struct spawner {
+    const char *name;
+    int (*spawn)(char *const argv[]);
+};
+
+/* peer_libprun.c */
+int bench_libprun_pipe(char *const argv[]);  /* stdout_io = PRUN_PIPE, read to EOF, prun_wait */
+int bench_libprun_creds(char *const argv[]); /* user, umask, one rlimit, pdeathsig (below) */
+/* peer_raw.c */
+int bench_vfork_spawn(char *const argv[]);          /* vfork + execve + waitpid */
+int bench_raw_closefrom_spawn(char *const argv[]);  /* posix_spawn + addclosefrom_np(3) */
+int bench_raw_closefrom_pipe(char *const argv[]);   /* the same, stdout on a pipe read to EOF */
+int bench_fork_creds(char *const argv[]);           /* fork, the options by hand, execve */
+#ifdef BENCH_HAVE_GLIB
+/* peer_glib.c */
+int bench_glib_child_setup(char *const argv[]);     /* g_spawn_sync, the options in child_setup */
+#endif
+
+/* The options of the spawn-creds cases, the same for every contender:
+ * user "nobody" (its uid, its primary group and its supplementary groups
+ * from the databases, looked up in every call, as libprun does), umask
+ * 022, RLIMIT_CORE 0 and parent-death signal SIGTERM. */
+#define BENCH_CREDS_USER "nobody"
+struct bench_creds {
+    uid_t uid;
+    gid_t gid;
+    gid_t groups[64];
+    int n_groups;
+    pid_t parent; /* the caller, for the child's check after PR_SET_PDEATHSIG */
+};
+int bench_creds_lookup(struct bench_creds *c);       /* in the caller: 0 or -1 (said why) */
+int bench_creds_apply(const struct bench_creds *c);  /* in a forked child: 0 or -1 (errno) */
 
 /* The growing buffer of the plain capture loops: 64 KiB reads into a
  * buffer that doubles when full.  Returns 0, or -1 with errno set. */

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* peer_glib.c - GLib: g_spawn_sync(), the classic call, and GSubprocess,
- * the newer one with g_subprocess_communicate(). */
+ * the newer one with g_subprocess_communicate(); for the spawn-creds
+ * cases, g_spawn_sync() with the options set in a child_setup function
+ * (GLib's way to run code in the child, which makes it fork). */
 #include "bench.h"
 
 #include <gio/gio.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int report(const char *what, GError *err)
 {
@@ -82,6 +85,29 @@ static int subprocess_roundtrip(char *const argv[], const char *in, size_t in_le
                            bytes, out, len);
     g_bytes_unref(bytes);
     return r;
+}
+
+/* In the forked child, before the exec: a failure exits 127, which the
+ * status check below reports. */
+static void creds_setup(gpointer data)
+{
+    if (bench_creds_apply(data))
+        _exit(127);
+}
+
+int bench_glib_child_setup(char *const argv[])
+{
+    GError *err = NULL;
+    struct bench_creds c;
+    gint status;
+    if (bench_creds_lookup(&c))
+        return -1;
+    if (!g_spawn_sync(NULL, (gchar **)argv, NULL, G_SPAWN_DEFAULT, creds_setup, &c, NULL, NULL,
+                      &status, &err))
+        return report("g_spawn_sync", err);
+    if (!g_spawn_check_wait_status(status, &err))
+        return report("g_spawn_sync", err);
+    return 0;
 }
 
 const struct contender bench_glib_spawn_sync = {"glib-spawn_sync", spawn_sync_spawn,

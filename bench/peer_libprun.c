@@ -3,8 +3,13 @@
 #include "bench.h"
 
 #include <prun.h>
+
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 static int report(int r)
 {
@@ -61,6 +66,44 @@ static int libprun_roundtrip(char *const argv[], const char *in, size_t in_len, 
     *out = b.data;
     *len = b.len;
     return 0;
+}
+
+/* spawn-fds-pipe-*: stdout on a pipe, read to EOF, then the wait. */
+int bench_libprun_pipe(char *const argv[])
+{
+    prun_opts o = {.stdout_io = PRUN_PIPE};
+    prun_proc *p;
+    char buf[4096];
+    ssize_t got;
+    int rc;
+    int r = prun_popen(&p, argv, &o);
+    if (r)
+        return report(r);
+    while ((got = read(prun_stdout(p), buf, sizeof buf)) > 0 || (got < 0 && errno == EINTR))
+        ;
+    if (got < 0) {
+        prun_free(p);
+        return bench_fail("read");
+    }
+    r = prun_wait(p, PRUN_FOREVER, &rc);
+    prun_free(p);
+    if (r)
+        return report(r);
+    return rc == 0 ? 0 : bench_fail("child failed");
+}
+
+/* spawn-creds-*: the options of struct bench_creds, as prun_opts fields. */
+int bench_libprun_creds(char *const argv[])
+{
+    static const struct prun_rlimit no_core = {RLIMIT_CORE, {0, 0}};
+    prun_opts o = {.user = BENCH_CREDS_USER, .umask = PRUN_UMASK(022), .rlimits = &no_core,
+                   .n_rlimits = 1, .pdeathsig = SIGTERM};
+    prun_result res;
+    int r = prun_run(argv, &o, &res);
+    prun_result_free(&res);
+    if (r)
+        return report(r);
+    return res.returncode == 0 ? 0 : bench_fail("child failed");
 }
 
 const struct contender bench_libprun = {"libprun", libprun_spawn, libprun_capture, libprun_roundtrip};

@@ -5,6 +5,12 @@
  * raw:  posix_spawn + waitpid; capture is a read loop (64 KiB reads into a
  *       doubling buffer, default pipe size); the round trip a poll() loop.
  * fork: fork + execve + waitpid (spawn only).
+ *
+ * And for the spawn cases of issue 9, each with its own set of contenders:
+ * vfork + execve + waitpid; posix_spawn with closefrom(3) as a file action
+ * (what a careful caller adds when it holds fds the child must not get:
+ * libprun closes them too), streams inherited or stdout on a pipe read
+ * to EOF; fork with the credentials and limits set by hand in the child.
  */
 #include "bench.h"
 
@@ -157,6 +163,84 @@ static int raw_roundtrip(char *const argv[], const char *in, size_t in_len, char
     *out = b.data;
     *len = b.len;
     return 0;
+}
+
+int bench_vfork_spawn(char *const argv[])
+{
+    pid_t pid = vfork();
+    if (pid < 0)
+        return bench_fail("vfork");
+    if (pid == 0) {
+        execve(argv[0], argv, environ);
+        _exit(127);
+    }
+    return wait_ok(pid);
+}
+
+/* posix_spawn with stdout on out_fd (-1: inherited) and every fd from 3
+ * up closed in the child. */
+static int spawn_closefrom(pid_t *pid, char *const argv[], int out_fd)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (out_fd >= 0)
+        posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    int r = posix_spawn(pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (r) {
+        errno = r;
+        return bench_fail("posix_spawn");
+    }
+    return 0;
+}
+
+int bench_raw_closefrom_spawn(char *const argv[])
+{
+    pid_t pid;
+    if (spawn_closefrom(&pid, argv, -1))
+        return -1;
+    return wait_ok(pid);
+}
+
+int bench_raw_closefrom_pipe(char *const argv[])
+{
+    int p[2];
+    pid_t pid;
+    char buf[4096];
+    ssize_t got;
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return bench_fail("pipe2");
+    int r = spawn_closefrom(&pid, argv, p[1]);
+    close(p[1]);
+    if (r) {
+        close(p[0]);
+        return r;
+    }
+    while ((got = read(p[0], buf, sizeof buf)) > 0 || (got < 0 && errno == EINTR))
+        ;
+    if (got < 0)
+        r = bench_fail("read");
+    close(p[0]);
+    return wait_ok(pid) || r ? -1 : 0;
+}
+
+/* What a C programmer writes for the options posix_spawn cannot express:
+ * look the user up, fork, set them in the child, exec. */
+int bench_fork_creds(char *const argv[])
+{
+    struct bench_creds c;
+    if (bench_creds_lookup(&c))
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return bench_fail("fork");
+    if (pid == 0) {
+        if (bench_creds_apply(&c) == 0)
+            execve(argv[0], argv, environ);
+        _exit(127);
+    }
+    return wait_ok(pid);
 }
 
 const struct contender bench_raw = {"raw", raw_spawn, raw_capture, raw_roundtrip};

@@ -7,7 +7,9 @@ Measures CASE the way prun-bench measures its C contenders (same inputs,
 same budgets, same timing, same peak-RSS source: VmHWM of this process)
 and prints the same kind of "result" line.  prun-bench runs it in a
 fresh process of its own; STAMP_EXIT is the wake-up case's child
-(bench/stamp-exit.c).
+(bench/stamp-exit.c).  In spawn-creds-* the contender is "python-creds":
+run(user="nobody", umask=0o22), for which subprocess forks (it uses
+vfork only without user, group and extra_groups).
 """
 import mmap
 import os
@@ -68,16 +70,20 @@ def repeat_median(call, min_calls, max_calls, budget_ms):
     return statistics.median(times), len(times)
 
 
-def case_spawn(name, resident):
+def case_spawn(name, resident, creds=False):
     ballast = make_resident(resident)
     rss = status_kib("VmRSS") / 1024
 
     def call():
         subprocess.run(["/bin/true"], check=True)
 
+    def call_creds():
+        subprocess.run(["/bin/true"], user="nobody", umask=0o22, check=True)
+
     rep = (5, 60, 300) if QUICK else (10, 400, 1500)
-    med, n = repeat_median(call, *rep)
-    print("result %s python t_ms=%.4f n=%d rss_mib=%.0f" % (name, med, n, rss))
+    med, n = repeat_median(call_creds if creds else call, *rep)
+    who = "python-creds" if creds else "python"
+    print("result %s %s t_ms=%.4f n=%d rss_mib=%.0f" % (name, who, med, n, rss))
     ballast.close()
 
 
@@ -139,6 +145,10 @@ def main():
         case_spawn(name, 16 * MiB)
     elif name == "spawn-2G":
         case_spawn(name, 2 * GiB)
+    elif name == "spawn-creds-16M":
+        case_spawn(name, 16 * MiB, creds=True)
+    elif name == "spawn-creds-2G":
+        case_spawn(name, 2 * GiB, creds=True)
     elif name == "capture-1G":
         case_capture(name)
     elif name == "roundtrip-256M":

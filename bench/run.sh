@@ -7,7 +7,7 @@
 # from round to round, each contender in a fresh process (see bench.c).
 # Then it prints the medians over the rounds, the ratio of each
 # contender's time to libprun's (or the prun tool's), and the goals of
-# issue 5, met or missed, as Markdown.
+# issues 5 and 9, met or missed, as Markdown.
 #
 # Environment:
 #   BENCH_BIN     prun-bench (default: ./prun-bench)
@@ -64,10 +64,28 @@ if command -v python3 >/dev/null 2>&1; then
         pairs="$pairs
 $c python"
     done
+    for c in spawn-creds-16M spawn-creds-2G; do
+        pairs="$pairs
+$c python-creds"
+    done
 else
     note "skipped: python3 is not installed"
 fi
 export BENCH_PYTHON
+
+# The spawn-creds cases run their child as nobody: only root may.
+if [ "$(id -u)" != 0 ]; then
+    note "skipped spawn-creds-16M, spawn-creds-2G: they need root (the child runs as user nobody)"
+    pairs=$(echo "$pairs" | grep -v '^spawn-creds-')
+elif ! getent passwd nobody >/dev/null 2>&1; then
+    note "skipped spawn-creds-16M, spawn-creds-2G: there is no user nobody"
+    pairs=$(echo "$pairs" | grep -v '^spawn-creds-')
+fi
+# The child of spawn-tiny and spawn-fds-*, next to prun-bench.
+if [ ! -x "$(dirname "$BENCH_BIN")/tiny-exit" ]; then
+    note "skipped spawn-tiny, spawn-tiny-interleaved, spawn-fds-*: no tiny-exit next to $BENCH_BIN (x86_64 and aarch64 only)"
+    pairs=$(echo "$pairs" | grep -v -e '^spawn-tiny' -e '^spawn-fds-')
+fi
 
 # The tool's cases need its --timeout and its '|' pipelines.
 if ! "$PRUN_TOOL" --timeout 5 true >/dev/null 2>&1; then
@@ -107,7 +125,7 @@ elapsed=$(($(date +%s) - start))
 echo "## Results"
 echo
 note "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $elapsed s in all"
-note "time: per call (spawn, tool-true), per transfer (capture, roundtrip, bounded, tool-pipe), per wake-up; medians over the rounds"
+note "time: per call (spawn-*, tool-true), per transfer (capture, roundtrip, bounded, tool-pipe), per wake-up; medians over the rounds"
 note "x libprun: the contender's time over libprun's (over the prun tool's for tool-*) in the same round, median over the rounds (paired, so that the load drifting between rounds cancels out): above 1, libprun is faster"
 echo
 awk -v quick="$BENCH_QUICK" '
@@ -185,7 +203,56 @@ END {
     if (T["wakeup raw"] != "") printf "  - the floor, a plain blocking waitpid(): %.3f ms\n", T["wakeup raw"]
     goal_ratio("tool-true", "timeout", "prun --timeout 5 true within 1.1x of timeout(1)", "le", 1.1, "prun/timeout")
     goal_ratio("tool-pipe", "sh", "prun yes | head within 1.1x of sh", "le", 1.1, "prun/sh")
+    print ""
+    print "## Goals (issue 9)"
+    print ""
+    # spawn-tiny: the child costs almost nothing, so the work of the spawner shows.
+    goal_bar("spawn-tiny-interleaved", "raw", "tiny static child: libprun within 0.80x of raw posix_spawn (interleaved; the bar is 0.90x)", 0.80, 0.90, "libprun/raw")
+    goal_bar("spawn-tiny", "raw", "tiny static child: libprun within 0.80x of raw posix_spawn (separate processes; the bar is 0.90x)", 0.80, 0.90, "libprun/raw")
+    info_pair("spawn-tiny vfork", "spawn-tiny raw", "tiny static child: vfork + execve against raw posix_spawn", "vfork/raw")
+    info_pair("spawn-tiny vfork", "spawn-tiny libprun", "tiny static child: vfork + execve against libprun", "vfork/libprun")
+    # The caller holds 10 or 15,000 more fds; each contender against itself.
+    v = paired("spawn-fds-15000 libprun", "spawn-fds-10 libprun")
+    if (v == "") printf "- libprun grows at most 1.25x from 10 to 15,000 fds, streams inherited: not measured\n"
+    else verdict("libprun grows at most 1.25x from 10 to 15,000 fds, streams inherited", v, "le", 1.25, "15000/10")
+    growth("spawn-fds-", "streams inherited")
+    growth("spawn-fds-pipe-", "stdout on a pipe (its end is above the 15,000 fds: measured, no goal)")
+    # The options, at two sizes of the caller: no fork, so flat.
+    goal_ratio("spawn-creds-16M", "libprun-creds", "user, umask, rlimit, pdeathsig cost at most 1.1x a plain libprun spawn at 16 MiB", "le", 1.1, "creds/plain", 1)
+    goal_ratio("spawn-creds-2G", "libprun-creds", "the same at 2 GiB (flat: no fork)", "le", 1.1, "creds/plain", 1)
+    for (i = 1; i <= 2; i++) {
+        c = (i == 1 ? "spawn-creds-16M" : "spawn-creds-2G")
+        if (T[c " libprun-creds"] != "" && T[c " libprun"] != "")
+            printf "  - %s: the options add %+.0f us per call (median times %s and %s ms)\n", c,
+                (T[c " libprun-creds"] - T[c " libprun"]) * 1000, fmt(T[c " libprun-creds"]), fmt(T[c " libprun"])
+    }
+    info_pair("spawn-creds-2G libprun-creds", "spawn-creds-16M libprun-creds", "libprun with the options, 2 GiB against 16 MiB", "2G/16M")
+    info_pair("spawn-creds-2G libprun", "spawn-creds-16M libprun", "plain libprun, 2 GiB against 16 MiB", "2G/16M")
+    split("fork-creds glib-child_setup python-creds", cpeers, " ")
+    for (i = 1; i <= 3; i++)
+        info_pair("spawn-creds-2G " cpeers[i], "spawn-creds-2G libprun-creds", "the same options at 2 GiB by " cpeers[i] " (forks)", cpeers[i] "/libprun-creds")
     if (quick != 0) { print ""; print "(BENCH_QUICK: one short round; do not quote these numbers)" }
+}
+# goal_ratio with a goal and a looser bar: met, only the bar met, or missed.
+function goal_bar(c, peer, text, goal, bar, label,    v) {
+    v = paired(c " libprun", c " " peer)
+    if (v == "") { printf "- %s: not measured\n", text; return }
+    printf "- **%s**: %s (%s = %.3f)\n", (v <= goal ? "met" : v <= bar ? "bar met, goal MISSED" : "MISSED"), text, label, v
+}
+function info_pair(a, b, text, label,    v) {
+    v = paired(a, b)
+    if (v != "") printf "- (for comparison) %s: %s = %.3f\n", text, label, v
+}
+# Each contender of PREFIX15000 against itself in PREFIX10, paired by round.
+function growth(prefix, text,    i, k, ck, v, line) {
+    line = ""
+    for (i = 0; i < n_order; i++) {
+        k = order[i]; split(k, ck, " ")
+        if (ck[1] != prefix "15000") continue
+        v = paired(k, prefix "10 " ck[2])
+        if (v != "") line = line sprintf("%s %s %.2fx (%s to %s ms)", (line == "" ? "" : ";"), ck[2], v, fmt(T[prefix "10 " ck[2]]), fmt(T[k]))
+    }
+    if (line != "") printf "- growth from 10 to 15,000 fds, %s:%s\n", text, line
 }
 # The paired ratio: peer time / reference time if peer_over_ref, else the inverse.
 function goal_ratio(c, peer, text, op, bound, label, peer_over_ref,    ref, v) {
