@@ -117,7 +117,8 @@ int prun__group_start(struct prun_group **out, const struct prun_group_spec *spe
  * background until then. */
 void prun__group_give_back_tty(struct prun_group *g)
 {
-    if (!g->holds_tty)
+    /* Another thread's poll may get here too: once. */
+    if (!__atomic_exchange_n(&g->holds_tty, 0, __ATOMIC_ACQ_REL))
         return;
     sigset_t ttou, old;
     sigemptyset(&ttou);
@@ -126,7 +127,6 @@ void prun__group_give_back_tty(struct prun_group *g)
     if (tcgetpgrp(0) == g->pgid)  /* not if the caller was put in the background meanwhile */
         tcsetpgrp(0, getpgrp());
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    g->holds_tty = 0;
 }
 
 int prun__group_reap(struct prun_group *g)

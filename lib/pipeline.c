@@ -151,7 +151,7 @@ int prun_pipeline_stage_sized(const prun_pipeline *pl, size_t i, prun_stage_info
 
 int prun_pipeline_has_tty(const prun_pipeline *pl)
 {
-    return pl ? prun__pipeline_group(pl)->holds_tty : 0;
+    return pl ? __atomic_load_n(&prun__pipeline_group(pl)->holds_tty, __ATOMIC_ACQUIRE) : 0;
 }
 
 void prun_pipeline_free(prun_pipeline *pl)

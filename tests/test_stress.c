@@ -13,6 +13,7 @@
 #include <check.h>
 #include <prun.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,116 @@ START_TEST(threaded_spawns)
 }
 END_TEST
 
+/* ---- one handle, many threads ---- */
+
+/* While one thread communicates with a child (8 MiB through cat), the
+ * others poll it and signal it (signal 0, and SIGCONT, which cat
+ * ignores), as the man page allows: the reaping and the signalling are
+ * serialised inside the handle, and ThreadSanitizer must see no race. */
+enum { SHARING_THREADS = 16, SHARED_INPUT = 8 << 20 };
+
+struct sharer {
+    pthread_t thread;
+    prun_proc *p;
+    _Atomic int *done;
+    int polls, errors;
+};
+
+static void *poll_and_signal(void *arg)
+{
+    struct sharer *s = arg;
+    while (!*s->done) {
+        int rc;
+        s->errors += prun_poll(s->p, &rc) < 0;
+        s->errors += prun_send_signal(s->p, s->polls % 2 ? 0 : SIGCONT) != 0;
+        s->polls++;
+    }
+    return NULL;
+}
+
+START_TEST(threads_share_one_handle)
+{
+    int fds = th_count_fds();
+    char *in = malloc(SHARED_INPUT);
+    ck_assert_ptr_nonnull(in);
+    for (size_t i = 0; i < SHARED_INPUT; i++)
+        in[i] = (char)(i * 13 + i / 4096);
+    char *argv[] = {"cat", NULL};
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE};
+    prun_proc *p;
+    TH_POPEN_OK(&p, argv, &o);
+    _Atomic int done = 0;
+    struct sharer sh[SHARING_THREADS];
+    for (int t = 0; t < SHARING_THREADS; t++) {
+        sh[t] = (struct sharer){.p = p, .done = &done};
+        ck_assert_int_eq(pthread_create(&sh[t].thread, NULL, poll_and_signal, &sh[t]), 0);
+    }
+    prun_buf out;
+    int r = prun_communicate(p, in, SHARED_INPUT, 120000, &out, NULL);
+    done = 1;
+    int polls = 0;
+    for (int t = 0; t < SHARING_THREADS; t++) {
+        pthread_join(sh[t].thread, NULL);
+        ck_assert_int_eq(sh[t].errors, 0);
+        polls += sh[t].polls;
+    }
+    ck_assert_int_eq(r, 0);
+    ck_assert_uint_eq(out.len, SHARED_INPUT);
+    ck_assert(memcmp(out.data, in, SHARED_INPUT) == 0);
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
+    ck_assert_int_gt(polls, SHARING_THREADS);
+    prun_buf_free(&out);
+    prun_free(p);
+    free(in);
+    th_assert_no_leaks(fds);
+}
+END_TEST
+
+/* Sixteen threads, each spawning and communicating with its own
+ * children, while also signalling and polling a handle they share. */
+struct mixed {
+    pthread_t thread;
+    prun_proc *shared;
+    struct failure f;
+    unsigned first, done;
+};
+
+static void *spawn_and_share(void *arg)
+{
+    struct mixed *m = arg;
+    for (m->done = 0; m->done < 40; m->done++) {
+        if (one_spawn(m->first + m->done, &m->f))
+            break;
+        int rc;
+        prun_poll(m->shared, &rc);
+        prun_send_signal(m->shared, 0);
+    }
+    return NULL;
+}
+
+START_TEST(sixteen_threads_spawn_and_share)
+{
+    int fds = th_count_fds();
+    char *argv[] = {"cat", NULL};
+    prun_opts o = {.stdin_io = PRUN_PIPE};
+    prun_proc *shared;
+    TH_POPEN_OK(&shared, argv, &o);
+    struct mixed m[SHARING_THREADS];
+    for (unsigned t = 0; t < SHARING_THREADS; t++) {
+        m[t] = (struct mixed){.shared = shared, .first = t * 40};
+        ck_assert_int_eq(pthread_create(&m[t].thread, NULL, spawn_and_share, &m[t]), 0);
+    }
+    for (unsigned t = 0; t < SHARING_THREADS; t++) {
+        pthread_join(m[t].thread, NULL);
+        ck_assert_msg(m[t].done == 40, "thread %u: %s", t, m[t].f.msg);
+    }
+    ck_assert_int_eq(prun_close_stream(shared, 0), 0);  /* cat sees EOF and exits */
+    ck_assert_int_eq(th_returncode(shared, 10000), 0);
+    prun_free(shared);
+    th_assert_no_leaks(fds);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("stress");
@@ -182,5 +293,7 @@ int main(void)
         tcase_set_timeout(tc, 0);
     tcase_add_test(tc, sequential_spawns);
     tcase_add_test(tc, threaded_spawns);
+    tcase_add_test(tc, threads_share_one_handle);
+    tcase_add_test(tc, sixteen_threads_spawn_and_share);
     return th_run_suite(s);
 }
