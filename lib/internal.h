@@ -19,6 +19,7 @@
  *   communicate.c  the poll loop over the streams and the children
  *   popen.c, pipeline.c, run.c   the public functions, thin (run.c holds
  *                  prun_pipeline_run too: one run path)
+ *   tree.c         the caller's descendants, for supervisors
  *
  * tests/layers.sh checks the order from the object files.
  */

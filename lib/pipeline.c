@@ -154,6 +154,11 @@ int prun_pipeline_has_tty(const prun_pipeline *pl)
     return pl ? __atomic_load_n(&prun__pipeline_group(pl)->holds_tty, __ATOMIC_ACQUIRE) : 0;
 }
 
+int prun_pipeline_pidfd(const prun_pipeline *pl, size_t i)
+{
+    return pl && i < prun__pipeline_group(pl)->n ? prun__pipeline_group(pl)->child[i].pidfd : -1;
+}
+
 void prun_pipeline_free(prun_pipeline *pl)
 {
     if (pl)

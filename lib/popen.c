@@ -119,6 +119,12 @@ int prun_communicate(prun_proc *p, const void *input, size_t input_len, int time
                              out, err);
 }
 
+/* For the caller's own poll or epoll: it must not close it or wait on it. */
+int prun_pidfd(const prun_proc *p)
+{
+    return p ? prun__proc_group(p)->child[0].pidfd : -1;
+}
+
 void prun_free(prun_proc *p)
 {
     if (p)

@@ -162,6 +162,7 @@ PRUN_EXPORT int prun_send_signal(prun_proc *p, int sig); /* after the child was 
 PRUN_EXPORT int prun_terminate(prun_proc *p);            /* SIGTERM */
 PRUN_EXPORT int prun_kill(prun_proc *p);                 /* SIGKILL */
 PRUN_EXPORT void prun_free(prun_proc *p);                /* closes the caller's pipe ends, waits, frees */
+PRUN_EXPORT int prun_pidfd(const prun_proc *p);          /* readable once the child has exited; -1: none */
 
 /* communicate: prun_communicate(3). */
 PRUN_EXPORT int prun_communicate(prun_proc *p, const void *input, size_t input_len, int timeout_ms,
@@ -223,6 +224,7 @@ PRUN_EXPORT int prun_pipeline_stage_sized(const prun_pipeline *pl, size_t i, pru
                                           size_t info_size);
 #define prun_pipeline_stage(...) prun_pipeline_stage_sized(__VA_ARGS__, sizeof(prun_stage_info))
 PRUN_EXPORT int prun_pipeline_has_tty(const prun_pipeline *pl); /* 1 while its group holds the terminal */
+PRUN_EXPORT int prun_pipeline_pidfd(const prun_pipeline *pl, size_t i); /* stage i's pidfd, or -1 */
 PRUN_EXPORT void prun_pipeline_free(prun_pipeline *pl);
 PRUN_EXPORT int prun_pipeline_run_sized(size_t n_stages, char *const *const stages[],
                                         const prun_opts *opts, prun_result *res,
@@ -235,6 +237,11 @@ PRUN_EXPORT int prun_pipeline_run_sized(size_t n_stages, char *const *const stag
 #define PRUN_NO_DEADLINE INT64_MAX
 PRUN_EXPORT int64_t prun_clock_ns(void);
 PRUN_EXPORT int prun_ms_until(int64_t deadline_ns); /* poll()'s timeout: -1 for PRUN_NO_DEADLINE */
+
+/* The caller's process tree, for a supervisor such as prun(1) that made
+ * itself a child subreaper: prun_signal_descendants(3). */
+PRUN_EXPORT int prun_signal_descendants(int sig);        /* every process below the caller: how many */
+PRUN_EXPORT int prun_reap_adopted(const prun_pipeline *keep); /* exited children not of keep: how many */
 
 /* Checks: prun_check_cwd(3). */
 PRUN_EXPORT int prun_check_cwd(const char *dir); /* 0 if a child could start in dir, else -errno */

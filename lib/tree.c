@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/* tree.c - the caller's process tree: every process below it, and the
+ * exited ones a child subreaper (PR_SET_CHILD_SUBREAPER) adopts.  For a
+ * supervisor such as prun(1), whose commands may leave descendants that
+ * moved to a session or process group of their own, where a signal to
+ * the commands' group does not reach them.
+ *
+ * The tree comes from /proc.  A pid read there may be reused before it is
+ * signalled; so each process is signalled through a pidfd, opened and
+ * then checked to still have its parent in the tree: once the pidfd
+ * exists, the process it names cannot be replaced.
+ */
+#include "internal.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+struct proc_entry {
+    pid_t pid, ppid;
+    char state;
+};
+
+struct proc_list {
+    struct proc_entry *p;
+    size_t n, capacity;
+};
+
+/* The state and parent of pid from /proc/PID/stat: 0, or -1 if gone. */
+static int read_stat(pid_t pid, char *state, pid_t *ppid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t len = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (len <= 0)
+        return -1;
+    buf[len] = '\0';
+    const char *rp = strrchr(buf, ')');  /* the command may hold anything but ')' at its end */
+    int pp;
+    if (!rp || sscanf(rp + 1, " %c %d", state, &pp) != 2)
+        return -1;
+    *ppid = pp;
+    return 0;
+}
+
+static int list_processes(struct proc_list *l)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return prun__fail(-errno, "cannot read /proc");
+    int r = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!isdigit((unsigned char)e->d_name[0]))
+            continue;
+        struct proc_entry pe = {.pid = (pid_t)atoi(e->d_name)};
+        if (read_stat(pe.pid, &pe.state, &pe.ppid) < 0)
+            continue;
+        if (l->n == l->capacity) {
+            size_t cap = l->capacity ? l->capacity * 2 : 256;
+            struct proc_entry *p = realloc(l->p, cap * sizeof *p);
+            if (!p) {
+                r = prun__fail(-ENOMEM, "cannot list the processes");
+                break;
+            }
+            l->p = p;
+            l->capacity = cap;
+        }
+        l->p[l->n++] = pe;
+    }
+    closedir(d);
+    return r;
+}
+
+static int in_tree(const struct proc_list *l, const unsigned char *below, pid_t pid, pid_t self)
+{
+    if (pid == self)
+        return 1;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->p[i].pid == pid)
+            return below[i];
+    return 0;
+}
+
+/* below[i]: process i descends from self.  Passes until nothing changes,
+ * as /proc lists parents and children in no particular order. */
+static void mark_descendants(const struct proc_list *l, unsigned char *below, pid_t self)
+{
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (size_t i = 0; i < l->n; i++)
+            if (!below[i] && in_tree(l, below, l->p[i].ppid, self))
+                below[i] = changed = 1;
+    }
+}
+
+/* Signals pid if, with its pidfd open, it is still below self. */
+static int signal_if_below(const struct proc_list *l, const unsigned char *below, pid_t pid,
+                           pid_t self, int sig)
+{
+    char state;
+    pid_t ppid;
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0)
+        return errno == ESRCH ? 0 : -errno;
+    int r = 0;
+    if (read_stat(pid, &state, &ppid) == 0 && state != 'Z' && in_tree(l, below, ppid, self))
+        r = syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) == 0 ? 1 : errno == ESRCH ? 0 : -errno;
+    close(fd);
+    return r;
+}
+
+int prun_signal_descendants(int sig)
+{
+    struct proc_list l = {0};
+    pid_t self = getpid();
+    int r = list_processes(&l), sent = 0;
+    unsigned char *below = r ? NULL : calloc(l.n ? l.n : 1, 1);
+    if (!r && !below)
+        r = prun__fail(-ENOMEM, "cannot list the processes");
+    if (!r) {
+        mark_descendants(&l, below, self);
+        for (size_t i = 0; i < l.n && r >= 0; i++) {
+            int s = below[i] && l.p[i].state != 'Z' ? signal_if_below(&l, below, l.p[i].pid, self, sig) : 0;
+            if (s < 0)
+                r = prun__fail(s, "cannot send signal %d to process %d", sig, (int)l.p[i].pid);
+            sent += s > 0;
+        }
+    }
+    free(below);
+    free(l.p);
+    return r < 0 ? r : sent;
+}
+
+static int is_stage(const prun_pipeline *keep, pid_t pid)
+{
+    if (!keep)
+        return 0;
+    const struct prun_group *g = prun__pipeline_group(keep);
+    for (size_t i = 0; i < g->n; i++)
+        if (g->child[i].pid == pid)
+            return 1;
+    return 0;
+}
+
+/* The exited children that are not keep's stages (whose statuses are
+ * keep's to collect): the orphans a subreaper adopted, once they exit. */
+int prun_reap_adopted(const prun_pipeline *keep)
+{
+    struct proc_list l = {0};
+    pid_t self = getpid();
+    int r = list_processes(&l), reaped = 0;
+    for (size_t i = 0; i < l.n && !r; i++) {
+        siginfo_t si;
+        if (l.p[i].ppid != self || l.p[i].state != 'Z' || is_stage(keep, l.p[i].pid))
+            continue;
+        memset(&si, 0, sizeof si);
+        if (waitid(P_PID, (id_t)l.p[i].pid, &si, WEXITED | WNOHANG | __WALL) == 0 && si.si_pid)
+            reaped++;
+    }
+    free(l.p);
+    return r < 0 ? r : reaped;
+}

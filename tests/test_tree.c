@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/* test_tree.c - the caller's process tree: prun_signal_descendants
+ * reaches what left the commands' group and session, and
+ * prun_reap_adopted reaps what a subreaper adopted, never a stage. */
+#include "helpers.h"
+
+#include <check.h>
+#include <errno.h>
+#include <prun.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The first line the child writes (a pid here): a marker, never a sleep. */
+static pid_t read_pid(prun_proc *p)
+{
+    char line[32];
+    FILE *f = fdopen(dup(prun_stdout(p)), "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    fclose(f);
+    return (pid_t)atoi(line);
+}
+
+/* A grandchild in a session of its own is out of reach of the commands'
+ * process group, not of the tree. */
+START_TEST(descendants_that_left_the_session)
+{
+    int fds = th_count_fds();
+    char *argv[] = {"setsid sleep 100 & echo $!; wait", NULL};
+    prun_opts o = {.shell = 1, .stdout_io = PRUN_PIPE, .new_pgroup = 1};
+    prun_proc *p;
+    TH_POPEN_OK(&p, argv, &o);
+    pid_t grandchild = read_pid(p);
+    ck_assert_int_gt(grandchild, 0);
+    ck_assert_int_ge(prun_signal_descendants(SIGTERM), 2);  /* sh and sleep */
+    ck_assert_int_eq(th_wait_gone(grandchild, 20000), 1);
+    ck_assert_int_eq(th_returncode(p, 20000), -SIGTERM);
+    prun_free(p);
+    th_assert_no_leaks(fds);
+}
+END_TEST
+
+START_TEST(no_descendants_no_signal)
+{
+    ck_assert_int_eq(prun_signal_descendants(0), 0);
+}
+END_TEST
+
+/* In a forked helper that makes itself a child subreaper: an orphaned
+ * grandchild comes to it, is signalled, and its zombie is reaped; the
+ * pipeline's own stage is left to the pipeline. */
+static int subreaper_helper(void)
+{
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        return 1;
+    char *orphaner[] = {"sh", "-c", "(sleep 100 & echo $!) ; exit 0", NULL};
+    char *const *stages[] = {orphaner};
+    prun_opts o = {.stdout_io = PRUN_PIPE};
+    prun_pipeline *pl;
+    if (prun_pipeline_start(&pl, 1, stages, &o, NULL))
+        return 2;
+    char line[32];
+    FILE *f = fdopen(dup(prun_pipeline_stdout(pl)), "r");
+    if (!f || !fgets(line, sizeof line, f))
+        return 3;
+    fclose(f);
+    pid_t orphan = (pid_t)atoi(line);
+    int status;
+    if (prun_pipeline_wait(pl, 20000, &status) || status != 0)
+        return 4;
+    /* sh waited for the subshell, whose exit gave the sleep to us: it is
+     * ours by the time the stage is reaped. */
+    char path[64], buf[512], state;
+    pid_t ppid = 0;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)orphan);
+    FILE *s = fopen(path, "re");
+    if (!s)
+        return 5;
+    size_t n = fread(buf, 1, sizeof buf - 1, s);
+    fclose(s);
+    buf[n] = '\0';
+    if (sscanf(strrchr(buf, ')') + 1, " %c %d", &state, &ppid) != 2 || ppid != getpid())
+        return 5;
+    if (prun_signal_descendants(SIGKILL) != 1)
+        return 6;
+    if (!th_wait_gone(orphan, 20000))
+        return 7;
+    /* Gone, but a zombie of ours until reaped. */
+    if (prun_reap_adopted(pl) != 1 || th_count_children() != 0)
+        return 8;
+    prun_pipeline_free(pl);
+    return 0;
+}
+
+START_TEST(subreaper_adopts_and_reaps)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(subreaper_helper());
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "helper failed at step %d",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+END_TEST
+
+/* A stage that has exited is the pipeline's to reap, with its status. */
+START_TEST(reap_adopted_leaves_the_stages)
+{
+    char *argv[] = {"sh", "-c", "exit 5", NULL};
+    char *const *stages[] = {argv};
+    prun_pipeline *pl;
+    ck_assert_int_eq(prun_pipeline_start(&pl, 1, stages, NULL, NULL), 0);
+    prun_stage_info info;
+    siginfo_t si;
+    ck_assert_int_eq(prun_pipeline_stage(pl, 0, &info), 0);
+    ck_assert_int_eq(waitid(P_PID, (id_t)info.pid, &si, WEXITED | WNOWAIT), 0);
+    ck_assert_int_eq(prun_reap_adopted(pl), 0);
+    int status = -1;
+    ck_assert_int_eq(prun_pipeline_wait(pl, 20000, &status), 0);
+    ck_assert_int_eq(status, 5);
+    prun_pipeline_free(pl);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("tree");
+    TCase *tc = th_tcase(s, "tree", 60);
+    tcase_add_test(tc, descendants_that_left_the_session);
+    tcase_add_test(tc, no_descendants_no_signal);
+    tcase_add_test(tc, subreaper_adopts_and_reaps);
+    tcase_add_test(tc, reap_adopted_leaves_the_stages);
+    return th_run_suite(s);
+}
