@@ -334,7 +334,6 @@ CHILD_CODE static void exec(struct prun_child_plan *plan)
 CHILD_CODE static int child_main(void *arg)
 {
     struct prun_child_plan *plan = arg;
-    const unsigned long empty = 0;
     long r;
     reset_signals(plan);
     session_and_group(plan);
@@ -344,7 +343,7 @@ CHILD_CODE static int child_main(void *arg)
     close_other_fds(plan);
     if (plan->cwd && (r = SYS1(SYS_chdir, plan->cwd)) < 0)
         fail(plan, PRUN_STEP_CHDIR, 0, r);
-    if ((r = SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, sizeof empty)) < 0)
+    if ((r = SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &plan->sigmask, NULL, sizeof plan->sigmask)) < 0)
         fail(plan, PRUN_STEP_SIGNALS, 0, r);
     exec(plan);
     return 127;

@@ -146,6 +146,7 @@ struct prun_child_plan {
     int take_tty;
     int signals;                   /* PRUN_SIGNALS_* */
     int handlers_cleared;          /* by CLONE_CLEAR_SIGHAND */
+    unsigned long sigmask;         /* the kernel's 64-bit mask the child ends with */
     const struct prun_creds *creds;
     int set_umask;
     mode_t umask;

@@ -27,7 +27,7 @@
  * (padding at the end could hold anything, and an older library would
  * take a field there for its own padding). */
 _Static_assert(OPTS_SIZE_VER0 % 8 == 0, "prun_opts VER0 ends in padding");
-_Static_assert(offsetof(prun_opts, n_rlimits) + sizeof(size_t) == sizeof(prun_opts),
+_Static_assert(offsetof(prun_opts, sigmask) + sizeof(void *) == sizeof(prun_opts),
                "prun_opts ends in padding");
 
 const char *prun_version(void)

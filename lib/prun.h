@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <sys/resource.h>
 
@@ -124,13 +125,15 @@ typedef struct prun_opts {
     int reserved0;                   /* zero: room for a later int option */
     const struct prun_rlimit *rlimits; /* set in the child, in order */
     size_t n_rlimits;
+    const sigset_t *sigmask;         /* the child's signal mask; NULL: empty */
 } prun_opts;
 
 /* umask: PRUN_UMASK(022), PRUN_UMASK(0); a bare nonzero value is -EINVAL. */
 #define PRUN_UMASK(mode) (0x40000000 | ((mode) & 0777))
 
 /* signals: what becomes of the caller's dispositions in the child.  Its
- * signal mask is always empty, and handlers never survive exec. */
+ * signal mask is empty unless sigmask says otherwise, and handlers never
+ * survive exec. */
 enum {
     PRUN_SIGNALS_RESTORE = 0, /* SIGPIPE, SIGXFSZ back to default; other ignored ones stay (Python's restore_signals) */
     PRUN_SIGNALS_KEEP = 1,    /* every ignored signal stays ignored (restore_signals=False) */

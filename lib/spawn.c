@@ -164,6 +164,8 @@ static int make_plan(struct prun_child_plan *plan, struct plan_memory *m,
     plan->pgroup = req->pgroup;
     plan->take_tty = req->take_tty;
     plan->signals = o->signals;
+    if (o->sigmask)  /* the kernel's first 64 signals are the first word of glibc's sigset_t */
+        memcpy(&plan->sigmask, o->sigmask, sizeof plan->sigmask);
     plan->creds = req->creds;
     plan->set_umask = o->umask != 0;
     plan->umask = (mode_t)(o->umask & 0777);

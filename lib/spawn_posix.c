@@ -109,12 +109,13 @@ static void signals_to_default(const struct prun_child_plan *plan, sigset_t *set
 
 static int setup_attr(posix_spawnattr_t *attr, const struct prun_child_plan *plan)
 {
-    sigset_t dfl, none;
+    sigset_t dfl, mask;
     signals_to_default(plan, &dfl);
-    sigemptyset(&none);
+    sigemptyset(&mask);
+    memcpy(&mask, &plan->sigmask, sizeof plan->sigmask);
     short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
     posix_spawnattr_setsigdefault(attr, &dfl);
-    posix_spawnattr_setsigmask(attr, &none);
+    posix_spawnattr_setsigmask(attr, &mask);
     if (plan->new_session)
         flags |= POSIX_SPAWN_SETSID;
     else if (plan->pgroup >= 0) {

@@ -1037,6 +1037,28 @@ START_TEST(signals_reset_in_child)
 }
 END_TEST
 
+/* sigmask is the child's mask, exactly, whatever the caller blocks (env's
+ * --block-signal); by default it is empty (the test above). */
+START_TEST(sigmask_is_the_childs_mask)
+{
+    char *argv[] = {"cat", "/proc/self/status", NULL};
+    sigset_t mask, mine, old;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGUSR1);
+    sigaddset(&mask, SIGHUP);
+    sigemptyset(&mine);
+    sigaddset(&mine, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mine, &old);
+    prun_opts o = {.sigmask = &mask};
+    char *status = output_of(argv, &o);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    char *blk = status_line(status, "\nSigBlk:\t");
+    ck_assert_uint_eq(strtoull(blk, NULL, 16), SIG_BIT(SIGUSR1) | SIG_BIT(SIGHUP));
+    free(blk);
+    free(status);
+}
+END_TEST
+
 /* glibc's posix_spawn leaves its internal signals 32 and 33 at SIG_IGN in
  * the child, and exec keeps them ignored, unless the spawn-sigdefault set
  * names them too; sigfillset() leaves them out.  The library must fill
@@ -1314,6 +1336,7 @@ static Suite *spawn_suite(void)
     tc = th_tcase(s, "signals", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, signals_reset_in_child);
     tcase_add_test(tc, glibc_internal_signals_reset_in_child);
+    tcase_add_test(tc, sigmask_is_the_childs_mask);
     tcase_add_test(tc, sigpipe_kills_child);
 
     tc = th_tcase(s, "session", TH_CHECK_TIMEOUT);
