@@ -5,11 +5,33 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum { FIRST_CAPACITY = 64 * 1024 };
 
+void prun__growbuf_compact(struct prun_growbuf *g)
+{
+    if (!g->head)
+        return;
+    g->buf.len -= g->head;
+    memmove(g->buf.data, g->buf.data + g->head, g->buf.len + 1);  /* the NUL too */
+    g->head = 0;
+}
+
+void prun__growbuf_consume(struct prun_growbuf *g, size_t n)
+{
+    g->head += n;
+    if (g->head == g->buf.len) {  /* all read: start again at the front, at no cost */
+        g->head = g->buf.len = 0;
+        g->buf.data[0] = '\0';
+    }
+}
+
 int prun__growbuf_reserve(struct prun_growbuf *g, size_t room)
 {
+    if (g->capacity - g->buf.len > room)
+        return 0;
+    prun__growbuf_compact(g);  /* before growing, the room handed-out bytes leave */
     size_t len = g->buf.len;
     if (g->capacity - len > room)
         return 0;
@@ -29,8 +51,9 @@ int prun__growbuf_reserve(struct prun_growbuf *g, size_t room)
 
 int prun__growbuf_take(struct prun_growbuf *g, prun_buf *dst, int want_empty)
 {
+    prun__growbuf_compact(g);
     prun_buf b = g->buf;
-    *g = (struct prun_growbuf){{NULL, 0}, 0};
+    *g = (struct prun_growbuf){{NULL, 0}, 0, 0};
     if (!dst) {
         free(b.data);
         return 0;
@@ -44,7 +67,7 @@ int prun__growbuf_take(struct prun_growbuf *g, prun_buf *dst, int want_empty)
 void prun__growbuf_free(struct prun_growbuf *g)
 {
     prun_buf_free(&g->buf);
-    g->capacity = 0;
+    g->capacity = g->head = 0;
 }
 
 void prun_buf_free(prun_buf *b)

@@ -38,50 +38,13 @@ struct loop {
     unsigned char *exited;
     struct pollfd *pfd;
     char *chunk;          /* on_output's buffer */
-    int sigpipe_blocked;  /* old_mask is to be restored */
-    int sigpipe_ours;     /* a SIGPIPE that turns up is ours to consume */
-    sigset_t old_mask;
+    struct prun_sigpipe_guard sigpipe;
     int stop;             /* why reading stopped: PRUN_ETOOBIG, -errno or on_output's value */
 };
 
 static const char *first_name(const struct loop *l)
 {
     return l->g->n ? l->g->child[0].name : "";
-}
-
-/* EPIPE from a write raises SIGPIPE at this thread.  It is blocked while
- * the loop writes, and one that turns up is consumed before the mask is
- * restored, so the caller sees no trace; a SIGPIPE that was pending
- * before is not ours and is left alone. */
-static int block_sigpipe(struct loop *l)
-{
-    sigset_t pipe_set, pending;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    sigemptyset(&pending);
-    sigpending(&pending);
-    l->sigpipe_ours = !sigismember(&pending, SIGPIPE);
-    l->sigpipe_blocked = pthread_sigmask(SIG_BLOCK, &pipe_set, &l->old_mask) == 0;
-    return l->sigpipe_blocked;
-}
-
-static void consume_sigpipe(struct loop *l)
-{
-    if (!l->sigpipe_ours)
-        return;
-    sigset_t pipe_set;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    struct timespec zero = {0, 0};
-    while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
-        ;
-}
-
-static void unblock_sigpipe(struct loop *l)
-{
-    if (l->sigpipe_blocked)
-        pthread_sigmask(SIG_SETMASK, &l->old_mask, NULL);
-    l->sigpipe_blocked = 0;
 }
 
 static void close_stream(struct loop *l, int i)
@@ -96,18 +59,14 @@ static void close_stream(struct loop *l, int i)
 static int write_input(struct loop *l)
 {
     struct prun_streams *io = l->io;
-    size_t left = io->input_len - io->input_sent;
-    ssize_t w;
-    do
-        w = write(io->fd[0], io->input + io->input_sent, left);
-    while (w < 0 && errno == EINTR);
-    if (w > 0)
+    ssize_t w = prun__write_pipe(io->fd[0], io->input + io->input_sent,
+                                 io->input_len - io->input_sent, &l->sigpipe);
+    if (w >= 0)
         io->input_sent += (size_t)w;
-    else if (w < 0 && errno == EPIPE) {
-        consume_sigpipe(l);
+    else if (w == -EPIPE)
         io->input_sent = io->input_len;
-    } else if (w < 0 && errno != EAGAIN) {
-        l->stop = prun__fail(-errno, "cannot write the input of '%s'", first_name(l));
+    else if (w != -EAGAIN) {
+        l->stop = prun__fail((int)w, "cannot write the input of '%s'", first_name(l));
         return ROUND_STOP;
     }
     if (io->input_sent == io->input_len)
@@ -197,6 +156,7 @@ static int read_stream(struct loop *l, int s)
     }
     if (got == 0) {
         close_stream(l, s + 1);
+        io->at_eof[s + 1] = 1;
         return ROUND_AGAIN;
     }
     grow_pipe(io, s, got);
@@ -295,6 +255,8 @@ static void note_exits_without_pidfd(struct loop *l)
 static int begin(struct loop *l, const void *input, size_t input_len)
 {
     struct prun_streams *io = l->io;
+    prun__growbuf_compact(&io->output[0]);  /* what prun_readline left is first */
+    prun__growbuf_compact(&io->output[1]);
     if (io->started)
         return 0;
     io->started = 1;
@@ -352,7 +314,7 @@ static int setup(struct loop *l)
     if (r)
         return prun__fail(r, "communicate: cannot make the stdin pipe of '%s' non-blocking",
                           first_name(l));
-    if (!block_sigpipe(l))
+    if (!prun__sigpipe_block(&l->sigpipe))
         return prun__fail(-EINVAL, "communicate: cannot block SIGPIPE while writing to '%s'",
                           first_name(l));
     return 0;
@@ -360,7 +322,7 @@ static int setup(struct loop *l)
 
 static void teardown(struct loop *l)
 {
-    unblock_sigpipe(l);
+    prun__sigpipe_restore(&l->sigpipe);
     free(l->pfd);
     free(l->exited);
     free(l->chunk);
@@ -395,7 +357,7 @@ int prun__communicate(struct prun_group *g, const void *input, size_t input_len,
         return r;
     }
     r = run_loop(&l);
-    unblock_sigpipe(&l);
+    prun__sigpipe_restore(&l.sigpipe);
     if (r == ROUND_DONE)
         r = prun__group_wait(g, l.deadline);
     else if (r != PRUN_ETIMEOUT) {

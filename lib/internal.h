@@ -16,6 +16,7 @@
  *   streams.c      the caller's ends of the pipes, and what was read
  *   group.c        N children sharing streams and a process group;
  *                  a prun_proc is a group of one, a prun_pipeline of N
+ *   io.c           prun_write, prun_read, prun_readline on a group
  *   communicate.c  the poll loop over the streams and the children
  *   popen.c, pipeline.c, run.c   the public functions, thin (run.c holds
  *                  prun_pipeline_run too: one run path)
@@ -43,16 +44,23 @@ int prun__fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* ---- buf.c ---- */
 
 /* A prun_buf that grows: buf.data has room for capacity bytes, and is
- * NUL-terminated at buf.len once allocated. */
+ * NUL-terminated at buf.len once allocated.  Its first `head` bytes are
+ * already handed out (by prun_read, prun_readline). */
 struct prun_growbuf {
     prun_buf buf;
     size_t capacity;
+    size_t head;
 };
 
 /* Room for `room` more bytes and the NUL, doubling: 0 or -ENOMEM. */
 int prun__growbuf_reserve(struct prun_growbuf *g, size_t room);
-/* Hands the bytes over ("" if none was allocated and want_empty): 0 or -ENOMEM. */
+/* Hands the bytes after head over ("" if none was allocated and
+ * want_empty): 0 or -ENOMEM. */
 int prun__growbuf_take(struct prun_growbuf *g, prun_buf *dst, int want_empty);
+/* The first n unread bytes are handed out. */
+void prun__growbuf_consume(struct prun_growbuf *g, size_t n);
+/* Moves the unread bytes to the front: head becomes 0. */
+void prun__growbuf_compact(struct prun_growbuf *g);
 void prun__growbuf_free(struct prun_growbuf *g);
 
 /* ---- fd.c ---- */
@@ -64,6 +72,18 @@ int prun__fd_is_open(int fd);
 void prun__grow_pipe(int fd);              /* to BIG_PIPE bytes, best effort */
 
 enum { PRUN_BIG_PIPE = 1024 * 1024 };
+
+/* SIGPIPE blocked in the calling thread around writes to a child's pipe
+ * (see fd.c). */
+struct prun_sigpipe_guard {
+    int blocked, ours;
+    sigset_t old;
+};
+int prun__sigpipe_block(struct prun_sigpipe_guard *g);  /* 1, or 0: not blocked, do not write */
+void prun__sigpipe_restore(struct prun_sigpipe_guard *g);
+/* One write, EINTR retried: a count, or -errno (-EPIPE with its SIGPIPE
+ * consumed, -EAGAIN). */
+ssize_t prun__write_pipe(int fd, const void *data, size_t len, const struct prun_sigpipe_guard *g);
 
 /* ---- clock.c ---- */
 
@@ -206,6 +226,7 @@ struct prun_child {
     int returncode;        /* exit status, or -N for death by signal N */
     int core_dumped;
     int rusage_known;      /* not for a status recovered after another reaper's wait */
+    int exit_seen;         /* atomic: a poll found its pidfd readable (prun_wait_any) */
     struct rusage rusage;
     pthread_mutex_t lock;  /* serialises reaping and signalling */
     char name[64];         /* argv[0], for messages */
@@ -230,6 +251,7 @@ int prun__child_signal_group(struct prun_child *c, pid_t pgid, int sig);
 struct prun_streams {
     int fd[3];                     /* stdin (write end), stdout, stderr (read ends); -1: none */
     int is_pipe[3];                /* the stream was a pipe: its output is "" rather than NULL */
+    int at_eof[3];                 /* stdout, stderr: closed because it ended */
     int started;                   /* communicate has begun */
     int finished;                  /* communicate has handed the output over */
     const char *input;             /* the unsent input: the caller's, or input_copy */
@@ -302,6 +324,13 @@ static inline struct prun_group *prun__pipeline_group(const prun_pipeline *pl)
 {
     return (struct prun_group *)(uintptr_t)pl;
 }
+
+/* ---- io.c ---- */
+
+int prun__write(struct prun_group *g, const void *data, size_t len, int timeout_ms,
+                size_t *written);
+ssize_t prun__read(struct prun_group *g, int stream, void *buf, size_t len, int timeout_ms);
+int prun__readline(struct prun_group *g, int stream, int timeout_ms, prun_buf *line);
 
 /* ---- communicate.c ---- */
 

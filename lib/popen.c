@@ -3,7 +3,10 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <time.h>
 
 int prun_popen_sized(prun_proc **out, char *const argv[], const prun_opts *opts,
                      size_t opts_size)
@@ -119,10 +122,132 @@ int prun_communicate(prun_proc *p, const void *input, size_t input_len, int time
                              out, err);
 }
 
+/* ---- prun_wait_any ---- */
+
+static struct prun_child *child_of(prun_proc *const procs[], size_t i)
+{
+    return procs[i] ? &prun__proc_group(procs[i])->child[0] : NULL;
+}
+
+/* Reaps the first child a poll saw exit, or without a pidfd the first
+ * that has: 1 with *index, 0 if none, <0 (-ECHILD: a lost status).
+ * *live counts the ones still to wait for; *no_pidfd, those without. */
+static int reap_one(prun_proc *const procs[], size_t n, size_t *index, size_t *live,
+                    int *no_pidfd)
+{
+    *live = 0;
+    *no_pidfd = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct prun_child *c = child_of(procs, i);
+        if (!c || prun__child_is_reaped(c))
+            continue;
+        ++*live;
+        *no_pidfd |= c->pidfd < 0;
+        if (c->pidfd >= 0 && !__atomic_load_n(&c->exit_seen, __ATOMIC_ACQUIRE))
+            continue;
+        int r = prun__child_reap(c);
+        if (r != 0) {
+            *index = i;
+            return r;
+        }
+    }
+    return 0;
+}
+
+/* One poll over every live pidfd; each one found readable is marked, so
+ * children that end together cost one poll, not one each. */
+static int poll_pidfds(prun_proc *const procs[], size_t n, struct pollfd *pfd, size_t *at,
+                       int timeout)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct prun_child *c = child_of(procs, i);
+        if (c && c->pidfd >= 0 && !prun__child_is_reaped(c)) {
+            pfd[k] = (struct pollfd){c->pidfd, POLLIN, 0};
+            at[k++] = i;
+        }
+    }
+    int r = poll(pfd, k, timeout);
+    if (r < 0 && errno != EINTR)
+        return prun__fail(-errno, "prun_wait_any: poll failed");
+    for (size_t j = 0; r > 0 && j < k; j++)
+        if (pfd[j].revents)
+            __atomic_store_n(&child_of(procs, at[j])->exit_seen, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+int prun_wait_any(prun_proc *const procs[], size_t n, int timeout_ms, size_t *index,
+                  int *returncode)
+{
+    size_t where = n, live;
+    int no_pidfd, backoff_ms = 1, r;
+    if (index)
+        *index = n;
+    if (n && !procs)
+        return PRUN_BAD_ARG("procs is NULL");
+    int64_t deadline = prun__deadline(timeout_ms);
+    struct pollfd *pfd = malloc((n ? n : 1) * sizeof *pfd);
+    size_t *at = malloc((n ? n : 1) * sizeof *at);
+    if (!pfd || !at) {
+        r = prun__fail(-ENOMEM, "prun_wait_any: no memory");
+        goto out;
+    }
+    while ((r = reap_one(procs, n, &where, &live, &no_pidfd)) == 0) {
+        int left = prun_ms_until(deadline);
+        if (!live) {
+            r = prun__fail(-ECHILD, "prun_wait_any: no process left to wait for");
+            break;
+        }
+        if (left == 0) {
+            r = prun__fail(PRUN_ETIMEOUT, "prun_wait_any: none of %zu processes exited within %d ms",
+                           live, timeout_ms);
+            break;
+        }
+        /* Without pidfds: short naps, doubling up to 20 ms, as prun_wait's. */
+        int timeout = no_pidfd && (left < 0 || left > backoff_ms) ? backoff_ms : left;
+        if (no_pidfd && backoff_ms < 20)
+            backoff_ms *= 2;
+        if ((r = poll_pidfds(procs, n, pfd, at, timeout)))
+            break;
+    }
+    if (r == 1) {
+        r = 0;
+        if (returncode)
+            *returncode = child_of(procs, where)->returncode;
+    }
+    if (index && (r == 0 || r == -ECHILD))
+        *index = where;
+out:
+    free(pfd);
+    free(at);
+    return r;
+}
+
 /* For the caller's own poll or epoll: it must not close it or wait on it. */
 int prun_pidfd(const prun_proc *p)
 {
     return p ? prun__proc_group(p)->child[0].pidfd : -1;
+}
+
+int prun_write(prun_proc *p, const void *data, size_t len, int timeout_ms, size_t *written)
+{
+    if (!p)
+        return PRUN_BAD_ARG("the handle is NULL");
+    return prun__write(prun__proc_group(p), data, len, timeout_ms, written);
+}
+
+ssize_t prun_read(prun_proc *p, int stream, void *buf, size_t len, int timeout_ms)
+{
+    if (!p || (!buf && len))
+        return PRUN_BAD_ARG(p ? "buf is NULL" : "the handle is NULL");
+    return prun__read(prun__proc_group(p), stream, buf, len, timeout_ms);
+}
+
+int prun_readline(prun_proc *p, int stream, int timeout_ms, prun_buf *line)
+{
+    if (!p)
+        return PRUN_BAD_ARG("the handle is NULL");
+    return prun__readline(prun__proc_group(p), stream, timeout_ms, line);
 }
 
 void prun_free(prun_proc *p)

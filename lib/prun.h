@@ -171,6 +171,17 @@ PRUN_EXPORT int prun_pidfd(const prun_proc *p);          /* readable once the ch
 PRUN_EXPORT int prun_communicate(prun_proc *p, const void *input, size_t input_len, int timeout_ms,
                                  prun_buf *out, prun_buf *err); /* 0, PRUN_ETIMEOUT, or <0 */
 
+/* A little at a time: prun_read(3).  stream is 1 (stdout) or 2 (stderr);
+ * what prun_readline reads ahead comes first, in prun_read and in
+ * prun_communicate. */
+PRUN_EXPORT int prun_write(prun_proc *p, const void *data, size_t len, int timeout_ms,
+                           size_t *written);  /* 0, PRUN_ETIMEOUT, -EPIPE, <0 */
+PRUN_EXPORT ssize_t prun_read(prun_proc *p, int stream, void *buf, size_t len, int timeout_ms);
+PRUN_EXPORT int prun_readline(prun_proc *p, int stream, int timeout_ms, prun_buf *line); /* 1, 0 EOF */
+/* Whichever of procs[] exits first: 0 with *index, PRUN_ETIMEOUT, -ECHILD when none is left. */
+PRUN_EXPORT int prun_wait_any(prun_proc *const procs[], size_t n, int timeout_ms, size_t *index,
+                              int *returncode);
+
 /* One-call forms: prun_run(3). */
 typedef struct prun_result {
     int returncode;
@@ -219,6 +230,12 @@ PRUN_EXPORT int prun_pipeline_poll(prun_pipeline *pl, int *status);
 PRUN_EXPORT int prun_pipeline_wait(prun_pipeline *pl, int timeout_ms, int *status);
 PRUN_EXPORT int prun_pipeline_communicate(prun_pipeline *pl, const void *input, size_t input_len,
                                           int timeout_ms, prun_buf *out, prun_buf *err);
+PRUN_EXPORT int prun_pipeline_write(prun_pipeline *pl, const void *data, size_t len,
+                                    int timeout_ms, size_t *written);
+PRUN_EXPORT ssize_t prun_pipeline_read(prun_pipeline *pl, int stream, void *buf, size_t len,
+                                       int timeout_ms);
+PRUN_EXPORT int prun_pipeline_readline(prun_pipeline *pl, int stream, int timeout_ms,
+                                       prun_buf *line);
 PRUN_EXPORT int prun_pipeline_send_signal(prun_pipeline *pl, int sig);
 PRUN_EXPORT int prun_pipeline_terminate(prun_pipeline *pl);
 PRUN_EXPORT int prun_pipeline_kill(prun_pipeline *pl);

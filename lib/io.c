@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* io.c - talking to a child a little at a time: prun_write, prun_read,
+ * prun_readline and their pipeline forms, on a group's outer streams.
+ *
+ * What prun_readline reads beyond a line waits in the stream's output
+ * buffer, the one communicate collects into: a later prun_read or
+ * prun_communicate gets it first, and nothing read is ever lost between
+ * the calls.  Writes go straight to the pipe, so communicate never sends
+ * them again.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { LINE_READ = 64 * 1024 };
+
+static const char *first_name(const struct prun_group *g)
+{
+    return g->n ? g->child[0].name : "";
+}
+
+/* The caller's end of an output stream, or an error: 0 and *fd -1 at
+ * an EOF already seen. */
+static int output_fd(struct prun_group *g, int stream, const char *fn, int *fd)
+{
+    *fd = -1;
+    if (stream != 1 && stream != 2)
+        return prun__fail(-EINVAL, "%s: stream %d is not 1 (stdout) or 2 (stderr)", fn, stream);
+    struct prun_streams *io = &g->io;
+    *fd = io->fd[stream];
+    if (*fd < 0 && !io->at_eof[stream] && !io->finished)
+        return prun__fail(-EBADF, "%s: the %s of '%s' is not a pipe, or was closed", fn,
+                          stream == 1 ? "stdout" : "stderr", first_name(g));
+    return 0;
+}
+
+/* Until fd is ready for events or the deadline: 1, 0 at the deadline, <0. */
+static int wait_fd(struct prun_group *g, int fd, short events, int64_t deadline)
+{
+    for (;;) {
+        struct pollfd pfd = {fd, events, 0};
+        int r = poll(&pfd, 1, prun_ms_until(deadline));
+        if (r > 0)
+            return 1;
+        if (r == 0)
+            return 0;
+        if (errno != EINTR)
+            return prun__fail(-errno, "cannot wait for the pipes of '%s'", first_name(g));
+    }
+}
+
+/* One read into dst, waiting for data until the deadline: a count, 0 at
+ * EOF (the stream is then closed and marked so), PRUN_ETIMEOUT, or <0. */
+static ssize_t read_some(struct prun_group *g, int stream, void *dst, size_t len,
+                         int64_t deadline, int timeout_ms)
+{
+    struct prun_streams *io = &g->io;
+    int fd = io->fd[stream];
+    if (deadline != PRUN_NO_DEADLINE) {
+        int r = wait_fd(g, fd, POLLIN, deadline);
+        if (r <= 0)
+            return r < 0 ? r : prun__fail(PRUN_ETIMEOUT, "no output from '%s' within %d ms",
+                                          first_name(g), timeout_ms);
+    }
+    ssize_t got;
+    do
+        got = read(fd, dst, len);
+    while (got < 0 && errno == EINTR);
+    if (got < 0)
+        return prun__fail(-errno, "cannot read the output of '%s'", first_name(g));
+    if (got == 0) {
+        prun__close(&io->fd[stream]);
+        io->at_eof[stream] = 1;
+    }
+    return got;
+}
+
+ssize_t prun__read(struct prun_group *g, int stream, void *buf, size_t len, int timeout_ms)
+{
+    int fd, r = output_fd(g, stream, "prun_read", &fd);
+    if (r || len == 0)
+        return r;
+    struct prun_growbuf *b = &g->io.output[stream - 1];
+    size_t buffered = b->buf.len - b->head;
+    if (buffered) {  /* what prun_readline read ahead comes first */
+        size_t n = buffered < len ? buffered : len;
+        memcpy(buf, b->buf.data + b->head, n);
+        prun__growbuf_consume(b, n);
+        return (ssize_t)n;
+    }
+    if (fd < 0)
+        return 0;
+    return read_some(g, stream, buf, len, prun__deadline(timeout_ms), timeout_ms);
+}
+
+/* A line found in the buffer from *scanned on: handed over in *line. */
+static int take_line(struct prun_growbuf *b, size_t end, prun_buf *line)
+{
+    size_t n = end - b->head;
+    char *data = malloc(n + 1);
+    if (!data)
+        return -ENOMEM;
+    memcpy(data, b->buf.data + b->head, n);
+    data[n] = '\0';
+    *line = (prun_buf){data, n};
+    prun__growbuf_consume(b, n);
+    return 1;
+}
+
+int prun__readline(struct prun_group *g, int stream, int timeout_ms, prun_buf *line)
+{
+    int fd, r = output_fd(g, stream, "prun_readline", &fd);
+    if (!line)
+        return prun__fail(-EINVAL, "prun_readline: line is NULL");
+    *line = (prun_buf){NULL, 0};
+    if (r)
+        return r;
+    struct prun_streams *io = &g->io;
+    struct prun_growbuf *b = &io->output[stream - 1];
+    int64_t deadline = prun__deadline(timeout_ms);
+    size_t scanned = b->head;  /* no byte is looked at twice */
+    for (;;) {
+        const char *nl = b->buf.len > scanned ? memchr(b->buf.data + scanned, '\n', b->buf.len - scanned) : NULL;
+        if (nl && (r = take_line(b, (size_t)(nl - b->buf.data) + 1, line)) < 0)
+            return prun__fail(r, "cannot store a line of '%s'", first_name(g));
+        if (nl)
+            return 1;
+        if (io->max_output && b->buf.len - b->head > io->max_output)
+            return prun__fail(PRUN_ETOOBIG, "a line of '%s' is longer than %zu bytes",
+                              first_name(g), io->max_output);
+        if (io->fd[stream] < 0)  /* EOF: the last line, without its newline */
+            return b->buf.len > b->head ? take_line(b, b->buf.len, line) : 0;
+        scanned = b->buf.len;
+        size_t head = b->head;
+        if ((r = prun__growbuf_reserve(b, LINE_READ)))
+            return prun__fail(r, "cannot store the output of '%s'", first_name(g));
+        scanned -= head - b->head;  /* reserve may have moved the unread bytes to the front */
+        ssize_t got = read_some(g, stream, b->buf.data + b->buf.len, b->capacity - b->buf.len - 1,
+                                deadline, timeout_ms);
+        if (got < 0)
+            return (int)got;  /* PRUN_ETIMEOUT: the partial line stays for the next call */
+        b->buf.len += (size_t)got;
+        b->buf.data[b->buf.len] = '\0';
+    }
+}
+
+int prun__write(struct prun_group *g, const void *data, size_t len, int timeout_ms,
+                size_t *written)
+{
+    struct prun_streams *io = &g->io;
+    struct prun_sigpipe_guard guard;
+    size_t sent = 0;
+    int r = 0;
+    if (written)
+        *written = 0;
+    if (io->fd[0] < 0)
+        return prun__fail(-EBADF, "prun_write: the stdin of '%s' is not a pipe, or was closed",
+                          first_name(g));
+    if (!data && len)
+        return prun__fail(-EINVAL, "prun_write: data is NULL");
+    int64_t deadline = prun__deadline(timeout_ms);
+    /* Non-blocking for the call, so that a full pipe cannot hold it past
+     * the deadline; as it was afterwards, for the caller's own writes. */
+    if ((r = prun__set_nonblock(io->fd[0], 1)))
+        return prun__fail(r, "prun_write: cannot make the stdin pipe of '%s' non-blocking",
+                          first_name(g));
+    if (!prun__sigpipe_block(&guard)) {
+        r = prun__fail(-EINVAL, "prun_write: cannot block SIGPIPE");
+        goto out;
+    }
+    while (sent < len) {
+        ssize_t w = prun__write_pipe(io->fd[0], (const char *)data + sent, len - sent, &guard);
+        if (w > 0) {
+            sent += (size_t)w;
+            continue;
+        }
+        if (w == -EPIPE) {
+            r = prun__fail(-EPIPE, "'%s' closed its stdin", first_name(g));
+            break;
+        }
+        if (w != -EAGAIN && w != 0) {
+            r = prun__fail((int)w, "cannot write the input of '%s'", first_name(g));
+            break;
+        }
+        int ready = timeout_ms == 0 ? 0 : wait_fd(g, io->fd[0], POLLOUT, deadline);
+        if (ready <= 0) {
+            r = ready < 0 ? ready : prun__fail(PRUN_ETIMEOUT, "'%s' took %zu of %zu bytes in %d ms",
+                                               first_name(g), sent, len, timeout_ms);
+            break;
+        }
+    }
+    prun__sigpipe_restore(&guard);
+out:
+    prun__set_nonblock(io->fd[0], 0);
+    if (written)
+        *written = sent;
+    return r;
+}
