@@ -186,12 +186,8 @@ int prun_wait_any(prun_proc *const procs[], size_t n, int timeout_ms, size_t *in
     if (n && !procs)
         return PRUN_BAD_ARG("procs is NULL");
     int64_t deadline = prun__deadline(timeout_ms);
-    struct pollfd *pfd = malloc((n ? n : 1) * sizeof *pfd);
-    size_t *at = malloc((n ? n : 1) * sizeof *at);
-    if (!pfd || !at) {
-        r = prun__fail(-ENOMEM, "prun_wait_any: no memory");
-        goto out;
-    }
+    struct pollfd *pfd = NULL;
+    size_t *at = NULL;
     while ((r = reap_one(procs, n, &where, &live, &no_pidfd)) == 0) {
         int left = prun_ms_until(deadline);
         if (!live) {
@@ -201,6 +197,10 @@ int prun_wait_any(prun_proc *const procs[], size_t n, int timeout_ms, size_t *in
         if (left == 0) {
             r = prun__fail(PRUN_ETIMEOUT, "prun_wait_any: none of %zu processes exited within %d ms",
                            live, timeout_ms);
+            break;
+        }
+        if (!pfd && (!(pfd = malloc(n * sizeof *pfd)) || !(at = malloc(n * sizeof *at)))) {
+            r = prun__fail(-ENOMEM, "prun_wait_any: no memory");
             break;
         }
         /* Without pidfds: short naps, doubling up to 20 ms, as prun_wait's. */
@@ -217,7 +217,6 @@ int prun_wait_any(prun_proc *const procs[], size_t n, int timeout_ms, size_t *in
     }
     if (index && (r == 0 || r == -ECHILD))
         *index = where;
-out:
     free(pfd);
     free(at);
     return r;

@@ -172,6 +172,89 @@ static struct outcome credentials_numeric(void)
     return run_as("65534", "65534", groups);
 }
 
+/* prun_write and prun_readline with cat, line by line, then its EOF. */
+static struct outcome io_lines(void)
+{
+    char *argv[] = {"cat", NULL};
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE};
+    prun_proc *p;
+    prun_buf a = {0}, b = {0}, eof = {0};
+    int rc = -1, got_eof = -1;
+    struct outcome oc = {prun_popen(&p, argv, &o), 0};
+    if (oc.r)
+        return oc;
+    if ((oc.r = prun_write(p, "one\ntwo", 7, 30000, NULL)) == 0 &&
+        (oc.r = prun_readline(p, 1, 30000, &a)) == 1 && (oc.r = prun_write(p, "\n", 1, 30000, NULL)) == 0 &&
+        (oc.r = prun_readline(p, 1, 30000, &b)) == 1) {
+        prun_close_stream(p, 0);
+        got_eof = prun_readline(p, 1, 30000, &eof);
+        oc.r = got_eof < 0 ? got_eof : prun_wait(p, 30000, &rc);
+    }
+    if (oc.r > 0)
+        oc.r = 0;
+    oc.right = same(&a, "one\n", 4) && same(&b, "two\n", 4) && got_eof == 0 && rc == 0;
+    prun_buf_free(&a);
+    prun_buf_free(&b);
+    prun_buf_free(&eof);
+    prun_close_stream(p, 0);  /* whatever failed, cat ends at its EOF */
+    prun_free(p);
+    return oc;
+}
+
+/* prun_read in small pieces after a readline. */
+static struct outcome io_read(void)
+{
+    char *argv[] = {"printf", "head\nbody", NULL};
+    prun_opts o = {.stdout_io = PRUN_PIPE};
+    prun_proc *p;
+    prun_buf line = {0};
+    char body[16] = "";
+    size_t n = 0;
+    struct outcome oc = {prun_popen(&p, argv, &o), 0};
+    if (oc.r)
+        return oc;
+    if ((oc.r = prun_readline(p, 1, 30000, &line)) == 1) {
+        ssize_t got;
+        while ((got = prun_read(p, 1, body + n, 3, 30000)) > 0 && n < sizeof body - 3)
+            n += (size_t)got;
+        oc.r = got < 0 ? (int)got : 0;
+    }
+    if (oc.r > 0)
+        oc.r = 0;
+    oc.right = same(&line, "head\n", 5) && n == 4 && memcmp(body, "body", 4) == 0;
+    prun_buf_free(&line);
+    prun_free(p);
+    return oc;
+}
+
+/* Three children collected with prun_wait_any, then -ECHILD. */
+static struct outcome wait_any3(void)
+{
+    prun_proc *p[3] = {NULL, NULL, NULL};
+    int seen = 0, r = 0;
+    for (int i = 0; i < 3 && r == 0; i++) {
+        char cmd[16];
+        snprintf(cmd, sizeof cmd, "exit %d", i + 1);
+        char *argv[] = {"sh", "-c", cmd, NULL};
+        r = prun_popen(&p[i], argv, NULL);
+    }
+    for (int k = 0; k < 3 && r == 0; k++) {
+        size_t index;
+        int rc;
+        if ((r = prun_wait_any(p, 3, 30000, &index, &rc)) == 0 && index < 3 && rc == (int)index + 1)
+            seen |= 1 << index;
+    }
+    if (r == 0) {
+        size_t index;
+        int none = prun_wait_any(p, 3, 0, &index, NULL);
+        seen |= none == -ECHILD && index == 3 ? 8 : 0;
+    }
+    for (int i = 0; i < 3; i++)
+        prun_free(p[i]);
+    struct outcome oc = {r, seen == 15};
+    return oc;
+}
+
 static const struct scenario scenarios[] = {
     {"popen_communicate", BOTH, 0, 0, 30000, popen_communicate},
     {"run_capture", BOTH, 0, 0, 30000, run_capture},
@@ -180,6 +263,9 @@ static const struct scenario scenarios[] = {
     {"getoutput", BOTH, 0, 0, 30000, getoutput},
     {"getstatusoutput", BOTH, 0, 0, 30000, getstatusoutput},
     {"pipeline3", BOTH, 0, 0, 30000, pipeline3},
+    {"io_lines", BOTH, 0, 0, 30000, io_lines},
+    {"io_read", BOTH, 0, 0, 30000, io_read},
+    {"wait_any3", BOTH, 0, 0, 30000, wait_any3},
     {"credentials", ALLOCATIONS, 1, 0, 30000, credentials},
     {"credentials_numeric", BOTH, 1, 0, 30000, credentials_numeric},
 };
