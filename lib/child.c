@@ -218,7 +218,7 @@ struct dirent64_head {
 CHILD_CODE static long close_listed_fds(const struct prun_child_plan *plan)
 {
     char buf[1024] __attribute__((aligned(8)));
-    long dir = SYS3(SYS_open, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    long dir = SYS4(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (dir < 0)
         return dir;
     for (;;) {
@@ -240,24 +240,41 @@ CHILD_CODE static long close_listed_fds(const struct prun_child_plan *plan)
 /* close_fds: only 0, 1, 2 and pass_fds reach the program.  With a shared
  * table (clone3 without keep_fds), close_range(CLOSE_RANGE_UNSHARE) from
  * above the highest fd the child still needs copies only the fds below
- * it: the cost does not grow with the caller's table. */
+ * it: the cost does not grow with the caller's table.  The library's own
+ * pipe ends, when high, are left out of that and reopened afterwards
+ * through the parent's /proc/PID/fd, as the same pipes. */
 CHILD_CODE static void close_fds_above(struct prun_child_plan *plan)
 {
     long r;
-    if (plan->table_shared) {
-        r = SYS3(SYS_close_range, plan->first_unneeded, ~0U, CLOSE_RANGE_UNSHARE);
-        if (r == -ENOSYS)
-            r = SYS1(SYS_unshare, CLONE_FILES);
-        if (r < 0)
-            fail(plan, PRUN_STEP_CLOSE_FDS, 0, r);
-    }
+    if (!plan->table_shared)
+        return;
+    for (int i = 0; i < 3; i++)  /* not reachable after all: kept the usual way */
+        if (plan->reopen[i] && SYS3(SYS_faccessat, AT_FDCWD, plan->reopen_path[i], F_OK) < 0) {
+            plan->reopen[i] = 0;
+            if ((unsigned)plan->src[i] >= plan->first_unneeded)
+                plan->first_unneeded = (unsigned)plan->src[i] + 1;
+        }
+    r = SYS3(SYS_close_range, plan->first_unneeded, ~0U, CLOSE_RANGE_UNSHARE);
+    if (r == 0 && plan->first_unneeded == 3 && !plan->n_keep)
+        plan->all_closed = 1;  /* nothing above 2 is left but close-on-exec fds */
+    if (r == -ENOSYS)
+        r = SYS1(SYS_unshare, CLONE_FILES);
+    if (r < 0)
+        fail(plan, PRUN_STEP_CLOSE_FDS, 0, r);
+    for (int i = 0; i < 3; i++)
+        if (plan->reopen[i]) {
+            long fd = SYS4(SYS_openat, AT_FDCWD, plan->reopen_path[i], plan->reopen_flags[i], 0);
+            if (fd < 0 || (r = SYS3(SYS_fcntl, fd, F_SETFL, 0)) < 0)  /* blocking, as a pipe's */
+                fail(plan, PRUN_STEP_DUP, i, fd < 0 ? fd : r);
+            plan->src[i] = (int)fd;
+        }
 }
 
 /* The rest, once the redirections have their fds: every fd from 3 up but
  * pass_fds (which are sorted). */
 CHILD_CODE static void close_other_fds(struct prun_child_plan *plan)
 {
-    if (!plan->close_fds)
+    if (!plan->close_fds || plan->all_closed)
         return;
     long r = 0;
     unsigned from = 3;
@@ -294,7 +311,7 @@ CHILD_CODE static void redirect(struct prun_child_plan *plan)
         if (s == PRUN_SRC_INHERIT)
             continue;
         if (s == PRUN_SRC_DEVNULL) {
-            if ((r = SYS3(SYS_open, "/dev/null", devnull_flags[t] | O_CLOEXEC, 0)) < 0)
+            if ((r = SYS4(SYS_openat, AT_FDCWD, "/dev/null", devnull_flags[t] | O_CLOEXEC, 0)) < 0)
                 fail(plan, PRUN_STEP_DEVNULL, t, r);
             s = (int)r;
         } else if (s == PRUN_SRC_STDOUT)

@@ -38,7 +38,10 @@ static int start_child(struct prun_group *g, const struct prun_group_spec *spec,
                        const struct prun_creds *creds, size_t i, int in_fd, int out_fd, int err_fd)
 {
     const prun_opts *o = spec->opts;
-    struct prun_spawn_req req = {spec->stages[i], o, creds, {in_fd, out_fd, err_fd}, -1, 0};
+    const int *outer = g->io.is_pipe;  /* a PRUN_PIPE stream's source is its pipe's child end */
+    struct prun_spawn_req req = {spec->stages[i], o, creds, {in_fd, out_fd, err_fd},
+                                 {i == 0 ? outer[0] : 1, i + 1 < spec->n ? 1 : outer[1], outer[2]},
+                                 -1, 0};
     if (spec->new_pgroup)
         req.pgroup = i == 0 ? 0 : g->pgid;  /* the first leads */
     req.take_tty = i == 0 && g->holds_tty;

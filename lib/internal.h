@@ -156,9 +156,13 @@ struct prun_child_plan {
     char *const *envp;
     const char *const *candidates; /* the paths to exec, in order, NULL-terminated */
     int src[3];                    /* the child's fds 0, 1, 2: an fd or a PRUN_SRC_* value */
+    int reopen[3];                 /* src[i] is reopened after the unshare, from reopen_path[i] */
+    int reopen_flags[3];
+    char reopen_path[3][48];       /* /proc/PARENT/fd/N */
     int close_fds;                 /* only 0, 1, 2 and keep[] reach the program */
     int table_shared;              /* CLONE_FILES: unshared from first_unneeded up */
     unsigned first_unneeded;       /* above every fd the child needs */
+    int all_closed;                /* the unshare left nothing but 0-2 to close (child) */
     const int *keep;               /* pass_fds above 2, sorted, each once */
     size_t n_keep;
     int new_session;
@@ -202,6 +206,7 @@ struct prun_spawn_req {
     const prun_opts *opts;
     const struct prun_creds *creds;
     int src[3];    /* the child's fds 0, 1, 2: an fd or a PRUN_SRC_* value */
+    int own_pipe[3]; /* src[i] is an end of a pipe the library made */
     pid_t pgroup;  /* -1: stay in the caller's group, 0: lead a new one, >0: join it */
     int take_tty;  /* make the child's group the terminal's foreground group */
 };

@@ -7,8 +7,10 @@
  *
  * The tree comes from /proc.  A pid read there may be reused before it is
  * signalled; so each process is signalled through a pidfd, opened and
- * then checked to still have its parent in the tree: once the pidfd
- * exists, the process it names cannot be replaced.
+ * then checked to be the process read (the same start time): once the
+ * pidfd exists, the process it names cannot be replaced.  (Not that its
+ * parent is still in the tree: signalling a parent first reparents its
+ * children.)
  */
 #include "internal.h"
 
@@ -34,6 +36,7 @@
 struct proc_entry {
     pid_t pid, ppid;
     char state;
+    unsigned long long start;  /* clock ticks after boot: with the pid, who it is */
 };
 
 struct proc_list {
@@ -41,8 +44,9 @@ struct proc_list {
     size_t n, capacity;
 };
 
-/* The state and parent of pid from /proc/PID/stat: 0, or -1 if gone. */
-static int read_stat(pid_t pid, char *state, pid_t *ppid)
+/* The state, parent and start time of pid from /proc/PID/stat: 0, or -1
+ * if it is gone. */
+static int read_stat(pid_t pid, struct proc_entry *pe)
 {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -56,9 +60,11 @@ static int read_stat(pid_t pid, char *state, pid_t *ppid)
     buf[len] = '\0';
     const char *rp = strrchr(buf, ')');  /* the command may hold anything but ')' at its end */
     int pp;
-    if (!rp || sscanf(rp + 1, " %c %d", state, &pp) != 2)
+    if (!rp || sscanf(rp + 1, " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+                      "%*d %*d %llu", &pe->state, &pp, &pe->start) != 3)
         return -1;
-    *ppid = pp;
+    pe->pid = pid;
+    pe->ppid = pp;
     return 0;
 }
 
@@ -71,8 +77,8 @@ static int list_processes(struct proc_list *l)
     for (struct dirent *e; (e = readdir(d));) {
         if (!isdigit((unsigned char)e->d_name[0]))
             continue;
-        struct proc_entry pe = {.pid = (pid_t)atoi(e->d_name)};
-        if (read_stat(pe.pid, &pe.state, &pe.ppid) < 0)
+        struct proc_entry pe;
+        if (read_stat((pid_t)atoi(e->d_name), &pe) < 0)
             continue;
         if (l->n == l->capacity) {
             size_t cap = l->capacity ? l->capacity * 2 : 256;
@@ -112,17 +118,16 @@ static void mark_descendants(const struct proc_list *l, unsigned char *below, pi
     }
 }
 
-/* Signals pid if, with its pidfd open, it is still below self. */
-static int signal_if_below(const struct proc_list *l, const unsigned char *below, pid_t pid,
-                           pid_t self, int sig)
+/* Signals the process read as `was` if, with its pidfd open, it is still
+ * that process: 1, 0 if it is gone, or -errno. */
+static int signal_same(const struct proc_entry *was, int sig)
 {
-    char state;
-    pid_t ppid;
-    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    struct proc_entry now;
+    int fd = (int)syscall(SYS_pidfd_open, was->pid, 0);
     if (fd < 0)
         return errno == ESRCH ? 0 : -errno;
     int r = 0;
-    if (read_stat(pid, &state, &ppid) == 0 && state != 'Z' && in_tree(l, below, ppid, self))
+    if (read_stat(was->pid, &now) == 0 && now.start == was->start && now.state != 'Z')
         r = syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) == 0 ? 1 : errno == ESRCH ? 0 : -errno;
     close(fd);
     return r;
@@ -139,7 +144,7 @@ int prun_signal_descendants(int sig)
     if (!r) {
         mark_descendants(&l, below, self);
         for (size_t i = 0; i < l.n && r >= 0; i++) {
-            int s = below[i] && l.p[i].state != 'Z' ? signal_if_below(&l, below, l.p[i].pid, self, sig) : 0;
+            int s = below[i] && l.p[i].state != 'Z' ? signal_same(&l.p[i], sig) : 0;
             if (s < 0)
                 r = prun__fail(s, "cannot send signal %d to process %d", sig, (int)l.p[i].pid);
             sent += s > 0;

@@ -873,6 +873,42 @@ START_TEST(close_fds_by_default)
 }
 END_TEST
 
+/* With a table so large that the library's pipe ends sit above fd 256,
+ * the child reopens them through /proc instead of copying the table: the
+ * same pipes, in both directions and between stages, and still nothing
+ * else reaches the program. */
+enum { N_CROWD = 400 };
+
+START_TEST(pipes_above_a_large_table)
+{
+    int crowd[N_CROWD];
+    for (int i = 0; i < N_CROWD; i++)
+        ck_assert_int_ge(crowd[i] = open("/dev/null", O_RDONLY), 0);  /* not close-on-exec */
+    char *argv[] = {"sh", "-c", "cat; echo err >&2; ls /proc/$$/fd | sort -n | tr '\\n' ' '", NULL};
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE};
+    prun_proc *p;
+    prun_buf out, err;
+    TH_POPEN_OK(&p, argv, &o);
+    ck_assert_int_gt(prun_stdout(p), 256);
+    ck_assert_int_eq(prun_communicate(p, "in\n", 3, 30000, &out, &err), 0);
+    ck_assert_int_eq(th_returncode(p, 30000), 0);
+    th_assert_buf_eq(out, "in\n0 1 2 ");  /* sh's fds: nothing of the crowd */
+    th_assert_buf_eq(err, "err\n");
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_free(p);
+
+    char *a[] = {"printf", "b\\na\\n", NULL}, *b[] = {"sort", NULL};
+    char *const *stages[] = {a, b};
+    prun_opts po = {.stdout_io = PRUN_PIPE};
+    prun_result res;
+    ck_assert_int_eq(prun_pipeline_run(2, stages, &po, &res), 0);
+    th_assert_buf_eq(res.out, "a\nb\n");
+    prun_result_free(&res);
+    close_all(crowd, N_CROWD);
+}
+END_TEST
+
 static int listed(const char *fds, int fd)
 {
     char needle[16], *padded;
@@ -1328,6 +1364,7 @@ static Suite *spawn_suite(void)
 
     tc = th_tcase(s, "fds", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, close_fds_by_default);
+    tcase_add_test(tc, pipes_above_a_large_table);
     tcase_add_test(tc, keep_fds_passes_inheritable);
     tcase_add_test(tc, pass_fds_exactly);
     tcase_add_test(tc, pass_fds_high);
