@@ -354,10 +354,13 @@ CHILD_CODE static int child_main(void *arg)
     long r;
     reset_signals(plan);
     session_and_group(plan);
-    limits_and_credentials(plan);
+    /* The fds first: the table while it is still shared and /proc/PARENT
+     * still ours to read, and before a low RLIMIT_NOFILE could refuse
+     * /dev/null or a copy. */
     close_fds_above(plan);
     redirect(plan);
     close_other_fds(plan);
+    limits_and_credentials(plan);
     if (plan->cwd && (r = SYS1(SYS_chdir, plan->cwd)) < 0)
         fail(plan, PRUN_STEP_CHDIR, 0, r);
     if ((r = SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &plan->sigmask, NULL, sizeof plan->sigmask)) < 0)

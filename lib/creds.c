@@ -157,43 +157,58 @@ static int resolve_user(struct prun_creds *c, const prun_opts *o)
     return r;
 }
 
+static int has_gid(const gid_t *set, size_t n, gid_t g)
+{
+    for (size_t i = 0; i < n; i++)
+        if (set[i] == g)
+            return 1;
+    return 0;
+}
+
+/* The groups named, each once (a name and its number are one group). */
 static int resolve_groups(struct prun_creds *c, const prun_opts *o)
 {
     size_t n = 0;
     while (o->extra_groups[n])
         n++;
     free(c->groups);
+    c->n_groups = 0;
     c->groups = malloc((n ? n : 1) * sizeof *c->groups);
     if (!c->groups)
         return prun__fail(-ENOMEM, "cannot look up the groups");
     for (size_t i = 0; i < n; i++) {
-        int r = find_group(o->extra_groups[i], &c->groups[i]);
+        gid_t gid;
+        int r = find_group(o->extra_groups[i], &gid);
         if (r <= 0)
             return r < 0 ? prun__fail(r, "cannot look up group '%s'", o->extra_groups[i])
                          : prun__fail(-ENOENT, "no group '%s' in the group database",
                                       o->extra_groups[i]);
+        if (!has_gid(c->groups, c->n_groups, gid))
+            c->groups[c->n_groups++] = gid;
     }
-    c->n_groups = n;
     c->set_groups = 1;
     return 0;
 }
 
 /* setgroups needs CAP_SETGID even to set the groups a process has, so a
- * child that would get the caller's own does without the call. */
+ * child that would get the caller's own, as a set, does without the call.
+ * (Their number can be up to NGROUPS_MAX, 65536: on the heap.) */
 static void skip_unchanged_groups(struct prun_creds *c)
 {
-    gid_t mine[NGROUPS_MAX];
-    int n = getgroups(NGROUPS_MAX, mine);
-    if (n < 0 || (size_t)n != c->n_groups)
-        return;
-    for (size_t i = 0; i < c->n_groups; i++) {
-        int found = 0;
-        for (int j = 0; j < n && !found; j++)
-            found = mine[j] == c->groups[i];
-        if (!found)
-            return;
+    int n = getgroups(0, NULL);
+    gid_t *mine = n > 0 ? malloc((size_t)n * sizeof *mine) : NULL;
+    if (n < 0 || (n > 0 && (!mine || (n = getgroups(n, mine)) < 0))) {
+        free(mine);
+        return;  /* not known to be the same: the child sets them */
     }
-    c->set_groups = 0;
+    int same = 1;
+    for (size_t i = 0; i < c->n_groups && same; i++)
+        same = has_gid(mine, (size_t)n, c->groups[i]);
+    for (int j = 0; j < n && same; j++)
+        same = has_gid(c->groups, c->n_groups, mine[j]);
+    free(mine);
+    if (same)
+        c->set_groups = 0;
 }
 
 int prun__creds_resolve(struct prun_creds *c, const prun_opts *o)

@@ -245,14 +245,34 @@ static int needs_clone(const struct prun_child_plan *plan)
            plan->pdeathsig;
 }
 
+/* A child that changes its uid or gid while it shares the caller's memory
+ * (CLONE_VM) makes that memory non-dumpable, as a setuid does (the
+ * kernel's commit_creds): the caller would lose core dumps and its /proc
+ * files to same-uid tools.  The caller's setting is put back once the
+ * child has exec'd; in between, the caller's other threads see it off.
+ * (CPython forks for credentials instead, at the cost of a fork.) */
+static int changes_ids(const struct prun_child_plan *plan)
+{
+    return plan->creds->set_uid || plan->creds->set_gid;
+}
+
+static int launch_clone(struct prun_child_plan *plan, pid_t *pid, int *pidfd, int clone3)
+{
+    int dumpable = changes_ids(plan) ? prctl(PR_GET_DUMPABLE) : -1;
+    int r = clone3 ? prun__child_clone3(plan, pid, pidfd) : prun__child_clone(plan, pid, pidfd);
+    if (dumpable == 1 && prctl(PR_GET_DUMPABLE) != 1)
+        prctl(PR_SET_DUMPABLE, 1);
+    return r;
+}
+
 /* 0 with the child started (maybe failed: plan->failure), or -errno. */
 static int launch(struct prun_child_plan *plan, pid_t *pid, int *pidfd)
 {
-    int r = prun__child_clone3(plan, pid, pidfd);
+    int r = launch_clone(plan, pid, pidfd, 1);
     if (r != -ENOSYS && r != -EPERM && r != -EINVAL)
         return r;
     if (r == -EPERM || needs_clone(plan))
-        return prun__child_clone(plan, pid, pidfd);
+        return launch_clone(plan, pid, pidfd, 0);
     pid_t spawned;
     *pidfd = -1;
     if ((r = prun__posix_spawn(plan, &spawned)) == 0)

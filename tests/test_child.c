@@ -467,12 +467,12 @@ START_TEST(extra_groups_set_the_groups)
 END_TEST
 
 /* A group named twice in extra_groups: the child gets that group only.
- * LIBRARY BUG (left out of the tcase until fixed): creds.c's
+ * It used to fail: creds.c's
  * skip_unchanged_groups() takes a list for the caller's own when it has
  * as many entries and each of them is among the caller's groups, so
  * {adm, 4} from a caller in {adm, dialout} skips setgroups() and the
- * child keeps dialout, a group it was not given.  Enable in the
- * user_group tcase once fixed. */
+ * child kept dialout, a group it was not given; now the groups are
+ * compared as sets, and a group named twice is set once. */
 static int extra_groups_repeated(struct helper *h, int arg)
 {
     (void)arg;
@@ -491,15 +491,15 @@ END_TEST
 
 /* The caller stays dumpable (core dumps, its /proc files its own owner's)
  * after starting a child as another user.
- * LIBRARY BUG (left out of the tcase until fixed): the child changes its
+ * It used to fail: the child changes its
  * credentials while it shares the caller's memory (CLONE_VM, both
  * engines), and commit_creds() then marks that memory, the caller's,
  * non-dumpable (suid_dumpable, 0 by default): after prun_run with user
  * "nobody" or group "nogroup", prctl(PR_GET_DUMPABLE) in the caller is 0
  * for good.  (CPython does not vfork when the credentials change: "sharing
  * an address space between processes running with different privileges
- * is inherently insecure", bpo-35823.)  Enable in the user_group tcase
- * once fixed. */
+ * is inherently insecure", bpo-35823.)  The library now puts the
+ * caller's setting back once the child has exec'd. */
 static int caller_stays_dumpable(struct helper *h, int arg)
 {
     (void)arg;
@@ -538,13 +538,13 @@ static void *call_true(void *arg)
 /* Starting a child from a thread with a small stack (128 KiB: musl's
  * default, and common in thread pools), plainly (_i 0) and as a user (_i
  * 1: the caller's own, which any caller may ask for).
- * LIBRARY BUG (_i 1 left out of the tcase until fixed): creds.c's
+ * It used to crash (_i 1): creds.c's
  * skip_unchanged_groups() has gid_t mine[NGROUPS_MAX] on the stack, 256
  * KiB with glibc's NGROUPS_MAX of 65536: with user set, prun_call dies of
  * SIGSEGV on any thread stack up to 256 KiB, root or not (a plain spawn
  * needs less than 32 KiB; under AddressSanitizer the array may live on
- * its fake stack, and the crash does not show).  Once fixed, make the
- * loop in the user_group tcase run 0..2. */
+ * its fake stack, and the crash does not show).  The list is on the heap
+ * now. */
 START_TEST(small_thread_stack)
 {
     struct passwd *pw = getpwuid(geteuid());
@@ -1196,13 +1196,13 @@ END_TEST
 /* A limit on fds below the caller's highest fd is the program's: the
  * child must still set up its streams (here /dev/null, which takes a new
  * fd, and a pipe end numbered above the limit).
- * LIBRARY BUG (left out of the tcase until fixed): child.c applies the
- * limits before redirect(), so open("/dev/null") in the child gets the
+ * It used to fail: child.c applied the
+ * limits before redirect(), so open("/dev/null") in the child got the
  * lowest free fd, which is above the new RLIMIT_NOFILE when the caller
  * has more fds open than that: -EMFILE, "cannot open /dev/null as the
  * stdin of 'sh': Too many open files", on both engines.  Python applies
- * a preexec_fn's setrlimit after its dup2s.  Enable in the rlimits tcase
- * once fixed. */
+ * a preexec_fn's setrlimit after its dup2s.  The child now sets up its
+ * fds first. */
 START_TEST(rlimits_nofile_below_callers_fds)
 {
     int fds[64], n = 0, top = -1;
@@ -1654,11 +1654,9 @@ static Suite *child_suite(void)
     tcase_add_test(tc, group_alone_sets_gid);
     tcase_add_test(tc, user_and_group);
     tcase_add_test(tc, extra_groups_set_the_groups);
-    /* tcase_add_test(tc, extra_groups_repeated_group); -- library bug, see the test */
-    (void)extra_groups_repeated_group;
-    /* tcase_add_test(tc, credentials_keep_caller_dumpable); -- library bug, see the test */
-    (void)credentials_keep_caller_dumpable;
-    tcase_add_loop_test(tc, small_thread_stack, 0, 1);  /* 0..2 once fixed: see the test */
+    tcase_add_test(tc, extra_groups_repeated_group);
+    tcase_add_test(tc, credentials_keep_caller_dumpable);
+    tcase_add_loop_test(tc, small_thread_stack, 0, 2);
     tcase_add_test(tc, numeric_ids_without_entries);
     tcase_add_test(tc, unknown_user_or_group);
     tcase_add_test(tc, unprivileged_as_itself);
@@ -1685,8 +1683,7 @@ static Suite *child_suite(void)
     tcase_add_test(tc, rlimits_invalid);
     tcase_add_test(tc, rlimits_before_credentials);
     tcase_add_test(tc, rlimits_failed_step);
-    /* tcase_add_test(tc, rlimits_nofile_below_callers_fds); -- library bug, see the test */
-    (void)rlimits_nofile_below_callers_fds;
+    tcase_add_test(tc, rlimits_nofile_below_callers_fds);
 
     tc = th_tcase(s, "run_pipeline", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, run_family);
