@@ -22,6 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -355,13 +359,32 @@ static void judge(const struct scenario *sc, struct outcome oc, int64_t took, in
         snprintf(rep->problem, sizeof rep->problem, "left %d children behind", count_children());
 }
 
+/* The engine the tries run on: clone3, or the fallback (clone3 refused
+ * with ENOSYS by a second filter, whose answer comes before any
+ * notification). */
+static int on_fallback;
+
+static int refuse_clone3(void)
+{
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return -1;
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
 static void try_in_child(const struct scenario *sc, enum inject_kind kind, unsigned long n,
                          int variant, int out)
 {
     struct report rep = {0};
     alarm(TRY_SECONDS);
     prun_pipeline_stage(NULL, 0, NULL);  /* the sentence a failure must replace */
-    if (inject_start() < 0) {
+    if ((on_fallback && refuse_clone3() < 0) || inject_start() < 0) {
         snprintf(rep.problem, sizeof rep.problem, "cannot start the injection: %s", strerror(errno));
         goto out;
     }
@@ -423,12 +446,15 @@ static void complain(const struct scenario *sc, const char *what, unsigned long 
 {
     problems++;
     if (rep->failed && rep->nr >= 0)
-        printf("FAIL: %s, %s %lu (system call %ld, errno %s): %s\n", sc->name, what, n, rep->nr,
+        printf("FAIL: %s%s, %s %lu (system call %ld, errno %s): %s\n", sc->name,
+               on_fallback ? " (fallback)" : "", what, n, rep->nr,
                strerrorname_np(rep->err) ? strerrorname_np(rep->err) : "?", rep->problem);
     else if (rep->failed)
-        printf("FAIL: %s, %s %lu (ENOMEM): %s\n", sc->name, what, n, rep->problem);
+        printf("FAIL: %s%s, %s %lu (ENOMEM): %s\n", sc->name, on_fallback ? " (fallback)" : "",
+               what, n, rep->problem);
     else
-        printf("FAIL: %s, %s %lu: %s\n", sc->name, what, n, rep->problem);
+        printf("FAIL: %s%s, %s %lu: %s\n", sc->name, on_fallback ? " (fallback)" : "", what, n,
+               rep->problem);
 }
 
 static void allocations(const struct scenario *sc)
@@ -447,7 +473,8 @@ static void allocations(const struct scenario *sc)
             break;
         }
     }
-    printf("  %s: %lu allocations, each failed in turn\n", sc->name, n - 1);
+    printf("  %s%s: %lu allocations, each failed in turn\n", sc->name,
+           on_fallback ? " (fallback)" : "", n - 1);
 }
 
 static void system_calls(const struct scenario *sc)
@@ -469,7 +496,8 @@ static void system_calls(const struct scenario *sc)
                 break;
         }
     }
-    printf("  %s: %lu system calls, %lu tries\n", sc->name, total, tries);
+    printf("  %s%s: %lu system calls, %lu tries\n", sc->name, on_fallback ? " (fallback)" : "",
+           total, tries);
 }
 
 int main(int argc, char **argv)
@@ -477,7 +505,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < INPUT_LEN; i++)
         input[i] = (char)('a' + (i * 7 + i / 4096) % 26);
     signal(SIGPIPE, SIG_DFL);
-    for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
+    /* Every scenario on the clone3 engine, then on the fallback. */
+    for (size_t k = 0; k < 2 * (sizeof scenarios / sizeof scenarios[0]); k++) {
+        size_t i = k % (sizeof scenarios / sizeof scenarios[0]);
+        on_fallback = k >= sizeof scenarios / sizeof scenarios[0];
         const struct scenario *sc = &scenarios[i];
         int chosen = argc < 2;
         for (int a = 1; a < argc; a++)

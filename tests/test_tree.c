@@ -103,7 +103,7 @@ START_TEST(subreaper_adopts_and_reaps)
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0)
-        _exit(subreaper_helper());
+        exit(subreaper_helper());
     int status;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "helper failed at step %d",
