@@ -33,8 +33,8 @@ struct loop {
     struct prun_group *g;
     struct prun_streams *io;
     int64_t deadline;
-    int64_t grace_end;    /* every child has exited: grace_ms after that */
     size_t running;       /* children not seen to exit yet */
+    int stdin_was_nonblock;
     unsigned char *exited;
     struct pollfd *pfd;
     char *chunk;          /* on_output's buffer */
@@ -110,8 +110,9 @@ static char *read_target(struct loop *l, int s, size_t *want)
         l->stop = prun__fail(-ENOMEM, "cannot store the output of '%s'", first_name(l));
         return NULL;
     }
-    if (io->max_output && *want > io->max_output - b->buf.len + 1)
-        *want = io->max_output - b->buf.len + 1;  /* one byte more tells it overflows */
+    size_t room = b->buf.len < io->max_output ? io->max_output - b->buf.len : 0;
+    if (io->max_output && *want > room + 1)
+        *want = room + 1;  /* one byte more tells it overflows */
     char *dst = b->buf.data + b->buf.len;
     if (io->pipe_grown[s])
         populate(dst, *want);
@@ -173,8 +174,10 @@ static void note_exit(struct loop *l, size_t i)
         return;
     l->exited[i] = 1;
     l->pfd[3 + i].fd = -1;
-    if (--l->running == 0)
-        l->grace_end = prun_clock_ns() + (int64_t)l->io->grace_ms * 1000000;
+    /* Kept across calls: an event loop's timeout-0 calls must not each
+     * start the grace period again. */
+    if (--l->running == 0 && !l->io->grace_end)
+        l->io->grace_end = prun_clock_ns() + (int64_t)l->io->grace_ms * 1000000;
 }
 
 /* How long poll may sleep: until the deadline, and once every child has
@@ -190,7 +193,7 @@ static int poll_timeout(struct loop *l, int *grace_over)
                 return NO_PIDFD_POLL_MS;
         return left;
     }
-    int grace = prun_ms_until(l->grace_end);
+    int grace = prun_ms_until(l->io->grace_end);
     if (grace == 0) {
         *grace_over = 1;
         return 0;
@@ -303,14 +306,14 @@ static int setup(struct loop *l)
     for (size_t i = 0; i < n; i++)
         l->pfd[3 + i] = (struct pollfd){l->g->child[i].pidfd, POLLIN, 0};
     l->running = n;
-    for (size_t i = 0; i < n; i++)  /* by another thread's poll, or a wait between calls */
-        if (prun__child_is_reaped(&l->g->child[i]))
+    for (size_t i = 0; i < n; i++)  /* seen by an earlier call, or reaped since */
+        if (l->io->grace_end || prun__child_is_reaped(&l->g->child[i]))
             note_exit(l, i);
     if (l->io->fd[0] < 0)
         return 0;
     /* A blocking write would hold the loop past the deadline, and an
      * unblocked SIGPIPE would kill the caller: without both, no input. */
-    int r = prun__set_nonblock(l->io->fd[0], 1);
+    int r = prun__set_nonblock(l->io->fd[0], 1, &l->stdin_was_nonblock);
     if (r)
         return prun__fail(r, "communicate: cannot make the stdin pipe of '%s' non-blocking",
                           first_name(l));
@@ -328,9 +331,36 @@ static void teardown(struct loop *l)
     free(l->chunk);
 }
 
+/* What prun_read and prun_readline read ahead comes first, under the same
+ * rules as what the loop reads: through on_output when it is set, and
+ * within max_output. */
+static int read_ahead_first(struct loop *l)
+{
+    struct prun_streams *io = l->io;
+    for (int s = 0; s < 2; s++) {
+        prun_buf *b = &io->output[s].buf;
+        if (!b->len)
+            continue;
+        if (io->on_output) {
+            l->stop = io->on_output(io->userdata, s + 1, b->data, b->len);
+            prun__growbuf_free(&io->output[s]);
+        } else if (io->max_output && b->len > io->max_output) {
+            b->len = io->max_output;
+            b->data[b->len] = '\0';
+            l->stop = prun__fail(PRUN_ETOOBIG, "the output of '%s' exceeded %zu bytes",
+                                 first_name(l), io->max_output);
+        }
+        if (l->stop)
+            return ROUND_STOP;
+    }
+    return ROUND_AGAIN;
+}
+
 static int run_loop(struct loop *l)
 {
-    int r;
+    int r = read_ahead_first(l);
+    if (r)
+        return r;
     do {
         note_exits_without_pidfd(l);
         r = loop_round(l);
@@ -369,7 +399,7 @@ int prun__communicate(struct prun_group *g, const void *input, size_t input_len,
     }
     if (r == PRUN_ETIMEOUT) {
         if (io->fd[0] >= 0)
-            prun__set_nonblock(io->fd[0], 0);  /* the caller may write to it: as it was */
+            prun__set_nonblock(io->fd[0], l.stdin_was_nonblock, NULL);  /* as the caller had it */
         int k = resume == PRUN_RESUMABLE ? keep_input(io) : 0;
         r = k ? k : prun__fail(r, "communicate with '%s': not done within %d ms", first_name(&l),
                                timeout_ms);

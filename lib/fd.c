@@ -26,11 +26,13 @@ int prun__pipe(int fds[2])
     return 0;
 }
 
-int prun__set_nonblock(int fd, int on)
+int prun__set_nonblock(int fd, int on, int *was)
 {
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0)
         return -errno;
+    if (was)
+        *was = (flags & O_NONBLOCK) != 0;
     int want = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
     if (want != flags && fcntl(fd, F_SETFL, want) < 0)
         return -errno;

@@ -67,7 +67,7 @@ void prun__growbuf_free(struct prun_growbuf *g);
 
 void prun__close(int *fd);                 /* closes *fd if >= 0 and sets it to -1 */
 int prun__pipe(int fds[2]);                /* close-on-exec; 0, or -errno with fds -1 */
-int prun__set_nonblock(int fd, int on);    /* 0 or -errno */
+int prun__set_nonblock(int fd, int on, int *was); /* 0 or -errno; *was: O_NONBLOCK before */
 int prun__fd_is_open(int fd);
 void prun__grow_pipe(int fd);              /* to BIG_PIPE bytes, best effort */
 
@@ -241,6 +241,9 @@ void prun__child_init(struct prun_child *c, const struct prun_spawned *s, const 
 void prun__child_destroy(struct prun_child *c);
 int prun__child_reap(struct prun_child *c);   /* 1 reaped, 0 running, <0 */
 int prun__child_is_reaped(struct prun_child *c); /* without trying to reap */
+/* Reaps c if no one has: 1 this call reaped it, 0 running or reaped
+ * already (by another thread), <0. */
+int prun__child_claim(struct prun_child *c);
 /* Sleeps until c exits or the deadline: 1 reaped, 0 deadline, <0. */
 int prun__child_wait(struct prun_child *c, int64_t deadline);
 /* Signals c unless it has been reaped: 0 or -errno. */
@@ -257,6 +260,7 @@ struct prun_streams {
     int fd[3];                     /* stdin (write end), stdout, stderr (read ends); -1: none */
     int is_pipe[3];                /* the stream was a pipe: its output is "" rather than NULL */
     int at_eof[3];                 /* stdout, stderr: closed because it ended */
+    int64_t grace_end;             /* every child seen to exit: the grace period ends then */
     int started;                   /* communicate has begun */
     int finished;                  /* communicate has handed the output over */
     const char *input;             /* the unsent input: the caller's, or input_copy */

@@ -32,7 +32,9 @@ static int output_fd(struct prun_group *g, int stream, const char *fn, int *fd)
         return prun__fail(-EINVAL, "%s: stream %d is not 1 (stdout) or 2 (stderr)", fn, stream);
     struct prun_streams *io = &g->io;
     *fd = io->fd[stream];
-    if (*fd < 0 && !io->at_eof[stream] && !io->finished)
+    /* A pipe that ended, or whose end communicate has handed over, reads
+     * as EOF; one the caller closed, or a stream that was no pipe, not. */
+    if (*fd < 0 && !(io->is_pipe[stream] && (io->at_eof[stream] || io->finished)))
         return prun__fail(-EBADF, "%s: the %s of '%s' is not a pipe, or was closed", fn,
                           stream == 1 ? "stdout" : "stderr", first_name(g));
     return 0;
@@ -60,16 +62,22 @@ static ssize_t read_some(struct prun_group *g, int stream, void *dst, size_t len
 {
     struct prun_streams *io = &g->io;
     int fd = io->fd[stream];
-    if (deadline != PRUN_NO_DEADLINE) {
-        int r = wait_fd(g, fd, POLLIN, deadline);
-        if (r <= 0)
-            return r < 0 ? r : prun__fail(PRUN_ETIMEOUT, "no output from '%s' within %d ms",
-                                          first_name(g), timeout_ms);
-    }
     ssize_t got;
-    do
-        got = read(fd, dst, len);
-    while (got < 0 && errno == EINTR);
+    /* Without a deadline a blocking read is the whole wait; with one, or
+     * on a pipe the caller made non-blocking, poll first. */
+    for (int wait = deadline != PRUN_NO_DEADLINE;; wait = 1) {
+        if (wait) {
+            int r = wait_fd(g, fd, POLLIN, deadline);
+            if (r <= 0)
+                return r < 0 ? r : prun__fail(PRUN_ETIMEOUT, "no output from '%s' within %d ms",
+                                              first_name(g), timeout_ms);
+        }
+        do
+            got = read(fd, dst, len);
+        while (got < 0 && errno == EINTR);
+        if (got >= 0 || errno != EAGAIN)
+            break;
+    }
     if (got < 0)
         return prun__fail(-errno, "cannot read the output of '%s'", first_name(g));
     if (got == 0) {
@@ -125,13 +133,14 @@ int prun__readline(struct prun_group *g, int stream, int timeout_ms, prun_buf *l
     size_t scanned = b->head;  /* no byte is looked at twice */
     for (;;) {
         const char *nl = b->buf.len > scanned ? memchr(b->buf.data + scanned, '\n', b->buf.len - scanned) : NULL;
+        size_t pending = nl ? (size_t)(nl - b->buf.data) + 1 - b->head : b->buf.len - b->head;
+        if (io->max_output && pending > io->max_output)  /* whole or not: the bytes stay */
+            return prun__fail(PRUN_ETOOBIG, "a line of '%s' is longer than %zu bytes",
+                              first_name(g), io->max_output);
         if (nl && (r = take_line(b, (size_t)(nl - b->buf.data) + 1, line)) < 0)
             return prun__fail(r, "cannot store a line of '%s'", first_name(g));
         if (nl)
             return 1;
-        if (io->max_output && b->buf.len - b->head > io->max_output)
-            return prun__fail(PRUN_ETOOBIG, "a line of '%s' is longer than %zu bytes",
-                              first_name(g), io->max_output);
         if (io->fd[stream] < 0)  /* EOF: the last line, without its newline */
             return b->buf.len > b->head ? take_line(b, b->buf.len, line) : 0;
         scanned = b->buf.len;
@@ -162,10 +171,15 @@ int prun__write(struct prun_group *g, const void *data, size_t len, int timeout_
                           first_name(g));
     if (!data && len)
         return prun__fail(-EINVAL, "prun_write: data is NULL");
+    /* A communicate that timed out sends the rest of its input first. */
+    if (io->started && io->input_sent < io->input_len)
+        return prun__fail(-EBUSY, "prun_write: the input of an unfinished prun_communicate to '%s' "
+                          "comes first: call prun_communicate again", first_name(g));
     int64_t deadline = prun__deadline(timeout_ms);
+    int was_nonblock = 0;
     /* Non-blocking for the call, so that a full pipe cannot hold it past
      * the deadline; as it was afterwards, for the caller's own writes. */
-    if ((r = prun__set_nonblock(io->fd[0], 1)))
+    if ((r = prun__set_nonblock(io->fd[0], 1, &was_nonblock)))
         return prun__fail(r, "prun_write: cannot make the stdin pipe of '%s' non-blocking",
                           first_name(g));
     if (!prun__sigpipe_block(&guard)) {
@@ -195,7 +209,7 @@ int prun__write(struct prun_group *g, const void *data, size_t len, int timeout_
     }
     prun__sigpipe_restore(&guard);
 out:
-    prun__set_nonblock(io->fd[0], 0);
+    prun__set_nonblock(io->fd[0], was_nonblock, NULL);
     if (written)
         *written = sent;
     return r;

@@ -145,7 +145,7 @@ static int reap_one(prun_proc *const procs[], size_t n, size_t *index, size_t *l
         *no_pidfd |= c->pidfd < 0;
         if (c->pidfd >= 0 && !__atomic_load_n(&c->exit_seen, __ATOMIC_ACQUIRE))
             continue;
-        int r = prun__child_reap(c);
+        int r = prun__child_claim(c);  /* another thread's wait_any may reap it first */
         if (r != 0) {
             *index = i;
             return r;
@@ -188,13 +188,14 @@ int prun_wait_any(prun_proc *const procs[], size_t n, int timeout_ms, size_t *in
     int64_t deadline = prun__deadline(timeout_ms);
     struct pollfd *pfd = NULL;
     size_t *at = NULL;
+    int polled = 0;
     while ((r = reap_one(procs, n, &where, &live, &no_pidfd)) == 0) {
         int left = prun_ms_until(deadline);
         if (!live) {
             r = prun__fail(-ECHILD, "prun_wait_any: no process left to wait for");
             break;
         }
-        if (left == 0) {
+        if (left == 0 && polled) {  /* timeout 0 still looks once */
             r = prun__fail(PRUN_ETIMEOUT, "prun_wait_any: none of %zu processes exited within %d ms",
                            live, timeout_ms);
             break;
@@ -209,6 +210,7 @@ int prun_wait_any(prun_proc *const procs[], size_t n, int timeout_ms, size_t *in
             backoff_ms *= 2;
         if ((r = poll_pidfds(procs, n, pfd, at, timeout)))
             break;
+        polled = 1;
     }
     if (r == 1) {
         r = 0;

@@ -134,6 +134,14 @@ int prun__child_reap(struct prun_child *c)
     return r;
 }
 
+int prun__child_claim(struct prun_child *c)
+{
+    pthread_mutex_lock(&c->lock);
+    int r = c->reaped ? 0 : reap_locked(c);
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
 int prun__child_is_reaped(struct prun_child *c)
 {
     pthread_mutex_lock(&c->lock);

@@ -32,6 +32,9 @@
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/resource.h>
+#if defined(__GLIBC__) && !defined(__USE_POSIX)
+#include <bits/types/sigset_t.h> /* sigset_t in strict ISO C modes too (-std=c11) */
+#endif
 
 #ifdef __cplusplus
 extern "C" {

@@ -736,6 +736,39 @@ START_TEST(grace_is_a_deadline_from_the_exit)
 }
 END_TEST
 
+/* The event-loop recipe: timeout-0 calls, a wait on the pipes and the
+ * pidfd between them.  The grace period must run once, from the exit,
+ * not start again with every call (which a grandchild holding the pipe
+ * for 3 s would turn into 3 s). */
+START_TEST(grace_holds_across_timeout_0_calls)
+{
+    char *argv[] = {"sh", "-c", "sleep 3 & echo started", NULL};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .new_pgroup = 1};
+    prun_proc *p = NULL;
+    prun_buf out;
+    TH_POPEN_OK(&p, argv, &o);
+    int64_t t0 = th_now_ms();
+    int r, calls = 0;
+    struct pollfd pfd[2] = {{-1, POLLIN, 0}, {prun_pidfd(p), POLLIN, 0}};
+    while ((r = prun_communicate(p, NULL, 0, 0, &out, NULL)) == PRUN_ETIMEOUT) {
+        pfd[0].fd = prun_stdout(p);
+        poll(pfd, 2, 20);  /* the loop's own wake-ups, as epoll's would be */
+        if (pfd[1].revents)  /* it stays readable: once is enough, as the recipe says */
+            pfd[1].fd = -1;
+        prun_buf_free(&out);
+        calls++;
+    }
+    int64_t took = th_now_ms() - t0;
+    killpg(prun_pid(p), SIGKILL);
+    ck_assert_int_eq(r, 0);
+    th_assert_buf_eq(out, "started\n");
+    ck_assert_msg(took < 2500, "%lld ms in %d calls: the grace period restarted",
+                  (long long)took, calls);
+    prun_buf_free(&out);
+    prun_free(p);
+}
+END_TEST
+
 static int slow_reader(void *userdata, int stream, const char *data, size_t len)
 {
     (void)stream, (void)data;
@@ -842,6 +875,7 @@ int main(void)
     tcase_add_test(tc, grandchild_holding_the_pipe);
     tcase_add_test(tc, grace_is_a_deadline_from_the_exit);
     tcase_add_test(tc, grace_never_cuts_the_childs_own_output);
+    tcase_add_test(tc, grace_holds_across_timeout_0_calls);
     tcase_add_test(tc, grace_ms_is_honoured);
 
     tc = th_tcase(s, "leaks", 30);

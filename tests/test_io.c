@@ -1459,32 +1459,15 @@ int main(void)
     tc = th_tcase(s, "leaks", 60);
     tcase_add_test(tc, no_fds_or_children_left);
 
-    /* Library bugs these tests find, left out of their test cases (readline,
-     * read, write) so that make check stays green until lib/ is fixed;
-     * PRUN_TEST_KNOWN_BUGS=1 runs them:
-     * - a whole line longer than max_output, arriving in one read, is
-     *   returned (1) instead of PRUN_ETOOBIG;
-     * - with on_output, what readline read ahead goes to communicate's
-     *   out, never to on_output;
-     * - max_output is not applied to the read-ahead: communicate returns
-     *   more than max_output bytes, and 0;
-     * - after communicate, a stream that was never a pipe reads as EOF (0)
-     *   instead of -EBADF;
-     * - prun_read/prun_readline with PRUN_FOREVER on a stdout the caller
-     *   made O_NONBLOCK give -EAGAIN instead of waiting;
-     * - prun_write clears a caller's O_NONBLOCK on stdin;
-     * - after a timed-out communicate, prun_write's bytes go ahead of
-     *   communicate's unsent input. */
-    if (getenv("PRUN_TEST_KNOWN_BUGS")) {
-        tc = th_tcase(s, "known_bugs", 60);
-        tcase_add_test(tc, readline_max_output_whole_line);
-        tcase_add_test(tc, readline_then_communicate_on_output);
-        tcase_add_test(tc, readline_then_communicate_max_output);
-        tcase_add_test(tc, read_non_pipe_after_communicate);
-        tcase_add_test(tc, read_forever_with_callers_nonblock);
-        tcase_add_test(tc, write_leaves_the_blocking_mode_alone);
-        tcase_add_test(tc, write_after_timed_out_communicate_keeps_order);
-    }
+    /* Each of these found a defect of the library, since fixed. */
+    tc = th_tcase(s, "regressions", 60);
+    tcase_add_test(tc, readline_max_output_whole_line);
+    tcase_add_test(tc, readline_then_communicate_on_output);
+    tcase_add_test(tc, readline_then_communicate_max_output);
+    tcase_add_test(tc, read_non_pipe_after_communicate);
+    tcase_add_test(tc, read_forever_with_callers_nonblock);
+    tcase_add_test(tc, write_leaves_the_blocking_mode_alone);
+    tcase_add_test(tc, write_after_timed_out_communicate_keeps_order);
 
     return th_run_suite(s);
 }

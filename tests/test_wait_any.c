@@ -610,20 +610,11 @@ int main(void)
     tc = th_tcase(s, "pidfd", 60);
     tcase_add_test(tc, pidfd_is_readable_once_exited);
 
-    /* Library bugs these tests find, left out of their test cases so that
-     * make check stays green until lib/popen.c is fixed;
-     * PRUN_TEST_KNOWN_BUGS=1 runs them:
-     * - with pidfds, timeout 0 never polls them, so a child that has
-     *   exited is not found (PRUN_ETIMEOUT): the very call an event loop
-     *   makes when a pidfd turns readable;
-     * - threads calling prun_wait_any on the same handles can both get the
-     *   same child (probabilistic). */
-    if (getenv("PRUN_TEST_KNOWN_BUGS")) {
-        tc = th_tcase(s, "known_bugs", 60);
-        tcase_add_test(tc, timeout_0_finds_an_exited_child);
-        tcase_add_test(tc, threads_share_the_children);
-        tcase_set_timeout(tc, 300);
-    }
+    /* Each of these found a defect of the library, since fixed. */
+    tc = th_tcase(s, "regressions", 60);
+    tcase_add_test(tc, timeout_0_finds_an_exited_child);
+    tcase_add_test(tc, threads_share_the_children);
+    tcase_set_timeout(tc, 300);
 
     return th_run_suite(s);
 }
