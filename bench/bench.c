@@ -12,8 +12,17 @@
  * measures the same case the same way.  bench/run.sh calls this once
  * per case and round, rotating the order, and takes the medians.
  *
+ * The cases of issue 10: capture-256M (and raw-reused, the reused-buffer
+ * loop, in every capture and round-trip case); capture-writes-1 and -64,
+ * a child (bench/writer) that writes 1 or 64 bytes per write(2);
+ * wait-any-1000 and wait-any-500-together, many children collected by
+ * prun_wait_any or waitpid(-1); readline-1M, prun_readline over `seq
+ * 1000000` against a line splitter of its own.
+ *
  * A result line: "result CASE CONTENDER t_ms=T key=value...", where T is
- * the case's time (per call, per transfer or per wake-up; lower is better);
+ * the case's time (per call, per transfer, per wake-up or per batch of
+ * children; lower is better), and cpu_ms, where there is one, the CPU
+ * time (user + system) of the measuring process over the same span;
  * a contender that fails prints "failed CASE CONTENDER" instead.
  * BENCH_QUICK=1 in the environment shortens the per-process budgets.
  */
@@ -46,7 +55,7 @@ extern char **environ;
 #define GiB (1024 * MiB)
 
 static const struct contender *const contenders[] = {
-    &bench_libprun, &bench_raw, &bench_fork,
+    &bench_libprun, &bench_raw, &bench_raw_reused, &bench_fork,
 #ifdef BENCH_HAVE_GLIB
     &bench_glib_spawn_sync, &bench_glib_subprocess,
 #endif
@@ -217,6 +226,16 @@ static double ms_since(int64_t t0)
     return (double)(bench_now_ns() - t0) / 1e6;
 }
 
+/* The CPU time this process has used (user + system, RUSAGE_SELF: its
+ * children's are not in it), in ms. */
+static double cpu_ms(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
 /* Grows this process's anonymous resident memory to about `target` bytes
  * of private, written pages, as a big program's heap would be (untouched
  * pages would cost a fork nothing).  MAP_POPULATE maps them all in one
@@ -297,6 +316,8 @@ struct paths {
     char *stamp_exit;  /* the wake-up case's child, next to prun-bench */
     const char *tool;  /* the prun tool, from $PRUN_TOOL */
     char *tiny_exit;   /* the child of spawn-tiny*, spawn-fds-*: bench/tiny-exit */
+    char *writer;      /* the child of capture-writes-*: bench/writer */
+    char *seq, *sleep; /* readline-1M's and wait-any-1000's children */
 };
 
 struct spawn_call {
@@ -443,16 +464,36 @@ static int all_zero(const char *data, size_t len)
     return 1;
 }
 
-static int case_capture(const char *name, const struct contender *c, const struct paths *pp)
+/* How a capture case is set up: SIZE bytes from `head -c SIZE /dev/zero`
+ * (chunk 0), or from `bench/writer SIZE CHUNK`, a write(2) per CHUNK
+ * bytes; only these contenders (NULL: every one with a capture). */
+struct capture_with {
+    size_t size;
+    size_t chunk;
+    const char *const *only;
+};
+
+static int case_capture(const char *name, const struct contender *c, const struct paths *pp,
+                        const struct capture_with *w)
 {
-    const size_t size = GiB;
-    char *const argv[] = {pp->head, (char *)"-c", (char *)"1073741824", (char *)"/dev/zero", NULL};
+    const size_t size = w->size;
+    char size_s[32], chunk_s[32];
+    snprintf(size_s, sizeof size_s, "%zu", size);
+    snprintf(chunk_s, sizeof chunk_s, "%zu", w->chunk);
+    char *const head_argv[] = {pp->head, (char *)"-c", size_s, (char *)"/dev/zero", NULL};
+    char *const writer_argv[] = {pp->writer, size_s, chunk_s, NULL};
     char *out = NULL;
     size_t len = 0;
+    if (w->chunk && !pp->writer) {
+        fprintf(stderr, "prun-bench: writer not found next to prun-bench (make writer)\n");
+        return -1;
+    }
+    double cpu0 = cpu_ms();
     int64_t t0 = bench_now_ns();
-    if (c->capture(argv, &out, &len))
+    if (c->capture(w->chunk ? writer_argv : head_argv, &out, &len))
         return -1;
     double ms = ms_since(t0);
+    double cpu = cpu_ms() - cpu0;
     double hwm = hwm_mib();
     /* g_spawn_sync cannot say how long its output is; its exit status was checked. */
     int ok = len == (size_t)-1 || (len == size && all_zero(out, len));
@@ -461,8 +502,8 @@ static int case_capture(const char *name, const struct contender *c, const struc
         fprintf(stderr, "prun-bench: %s: wrong output (%zu bytes)\n", c->name, len);
         return -1;
     }
-    printf("result %s %s t_ms=%.1f mb_s=%.0f hwm_mib=%.0f hwm_ratio=%.3f\n", name, c->name, ms,
-           (double)size / 1e3 / ms, hwm, hwm * (double)MiB / (double)size);
+    printf("result %s %s t_ms=%.1f mb_s=%.0f hwm_mib=%.0f hwm_ratio=%.3f cpu_ms=%.1f\n", name,
+           c->name, ms, (double)size / 1e3 / ms, hwm, hwm * (double)MiB / (double)size, cpu);
     return 0;
 }
 
@@ -476,17 +517,19 @@ static int case_roundtrip(const char *name, const struct contender *c, const str
         return bench_fail("malloc");
     for (size_t i = 0; i < size; i++)  /* a 4 KiB pattern, repeated: pybench.py's too */
         in[i] = (char)(((uint32_t)(i % 4096) * 2654435761u) >> 13);
+    double cpu0 = cpu_ms();
     int64_t t0 = bench_now_ns();
     int r = c->roundtrip(argv, in, size, &out, &len);
     double ms = ms_since(t0);
+    double cpu = cpu_ms() - cpu0;
     double hwm = hwm_mib();
     if (r == 0 && (len != size || memcmp(in, out, size) != 0)) {
         fprintf(stderr, "prun-bench: %s: output differs from input (%zu bytes)\n", c->name, len);
         r = -1;
     }
     if (r == 0)
-        printf("result %s %s t_ms=%.1f mb_s=%.0f hwm_mib=%.0f\n", name, c->name, ms,
-               (double)size / 1e3 / ms, hwm);
+        printf("result %s %s t_ms=%.1f mb_s=%.0f hwm_mib=%.0f cpu_ms=%.1f\n", name, c->name, ms,
+               (double)size / 1e3 / ms, hwm, cpu);
     free(in);
     free(out);
     return r;
@@ -622,6 +665,182 @@ static int case_tool(const char *name, const struct paths *pp)
     return 0;
 }
 
+/* ---- the cases of issue 10: many children at once, lines ---- */
+
+struct many_ops {
+    int (*start)(char *const argv[], size_t n, int in_fd, int quiet, pid_t *pids, void **state);
+    int (*collect)(void *state, size_t n);
+    int (*read_lines)(char *const argv[], size_t *lines, size_t *bytes);
+};
+
+static const struct many_ops *ops_of(const char *contender)
+{
+    static const struct many_ops libprun = {bench_libprun_start_many, bench_libprun_collect_many,
+                                            bench_libprun_readline};
+    static const struct many_ops raw = {bench_raw_start_many, bench_raw_collect_many,
+                                        bench_raw_readline};
+    return strcmp(contender, "libprun") == 0 ? &libprun : strcmp(contender, "raw") == 0 ? &raw : NULL;
+}
+
+/* Room for n more fds (libprun holds a pidfd per child). */
+static int room_for_fds(size_t n)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)n + 256;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return bench_fail("getrlimit");
+    if (rl.rlim_cur >= want)
+        return 0;
+    rl.rlim_cur = want;
+    if (rl.rlim_max < want)
+        rl.rlim_max = want;
+    return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? bench_fail("setrlimit(RLIMIT_NOFILE)") : 0;
+}
+
+/* wait-any-1000: 1,000 `sleep 0.2` started one after the other, then
+ * all collected (libprun: prun_wait_any over the array until -ECHILD,
+ * then prun_free; raw: waitpid(-1) until ECHILD).  The time is the
+ * whole batch, start to the last reap, and cpu_ms this process's CPU
+ * over it; the start and collect phases are given apart too.  Starting
+ * takes longer than 0.2 s, so the first children are gone before the
+ * last ones start: the collector finds most of them exited and the rest
+ * exiting one by one. */
+static int case_wait_any(const char *name, const char *contender, const struct paths *pp)
+{
+    enum { N = 1000 };
+    char *const argv[] = {pp->sleep, (char *)"0.2", NULL};
+    const struct many_ops *ops = ops_of(contender);
+    static pid_t pids[N];
+    void *state = NULL;
+    if (!pp->sleep)
+        return bench_fail("sleep not found on PATH");
+    if (room_for_fds(N))
+        return -1;
+    double c0 = cpu_ms();
+    int64_t t0 = bench_now_ns();
+    if (ops->start(argv, N, -1, 0, pids, &state))
+        return -1;
+    double c1 = cpu_ms();
+    int64_t t1 = bench_now_ns();
+    if (ops->collect(state, N))
+        return -1;
+    double c2 = cpu_ms();
+    int64_t t2 = bench_now_ns();
+    printf("result %s %s t_ms=%.1f cpu_ms=%.1f start_ms=%.1f collect_ms=%.1f start_cpu_ms=%.1f "
+           "collect_cpu_ms=%.1f n=%d\n",
+           name, contender, (double)(t2 - t0) / 1e6, c2 - c0, (double)(t1 - t0) / 1e6,
+           (double)(t2 - t1) / 1e6, c1 - c0, c2 - c1, N);
+    return 0;
+}
+
+/* Is pid asleep in a read of a pipe (or, where the kernel does not say
+ * where a task sleeps, asleep at all)? */
+static int blocked_in_pipe_read(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *close_paren = strrchr(buf, ')');
+    if (!close_paren || close_paren[1] != ' ' || close_paren[2] != 'S')
+        return 0;
+    snprintf(path, sizeof path, "/proc/%d/wchan", (int)pid);
+    if (!(f = fopen(path, "re")))
+        return 1;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return n == 0 || strcmp(buf, "0") == 0 || strstr(buf, "pipe_read") != NULL;
+}
+
+/* wait-any-500-together: 500 `cat`s, stdin on one pipe whose only write
+ * end this process holds, stdout on /dev/null.  Once every one of them
+ * sleeps in its read, the write end is closed: all 500 see EOF and exit
+ * at the same moment.  The time and cpu_ms are those of collecting them,
+ * from that close to the last reap (and the frees). */
+static int case_wait_together(const char *name, const char *contender, const struct paths *pp)
+{
+    enum { N = 500 };
+    char *const argv[] = {pp->cat, NULL};
+    const struct many_ops *ops = ops_of(contender);
+    static pid_t pids[N];
+    void *state = NULL;
+    int p[2];
+    if (room_for_fds(N))
+        return -1;
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return bench_fail("pipe2");
+    if (ops->start(argv, N, p[0], 1, pids, &state))
+        return -1;
+    close(p[0]);
+    int64_t wait0 = bench_now_ns();
+    size_t ready = 0;
+    while (ready < N && ms_since(wait0) < 30000) {
+        for (ready = 0; ready < N && blocked_in_pipe_read(pids[ready]); ready++)
+            ;
+        if (ready < N) {
+            struct timespec nap = {0, 20 * 1000000};
+            nanosleep(&nap, NULL);
+        }
+    }
+    if (ready < N)
+        fprintf(stderr, "prun-bench: %s: only %zu of %d children asleep in read after 30 s\n",
+                name, ready, N);
+    double settle = ms_since(wait0);
+    double c0 = cpu_ms();
+    int64_t t0 = bench_now_ns();
+    close(p[1]);
+    if (ops->collect(state, N))
+        return -1;
+    double c1 = cpu_ms();
+    printf("result %s %s t_ms=%.1f cpu_ms=%.1f settle_ms=%.0f n=%d\n", name, contender,
+           ms_since(t0), c1 - c0, settle, N);
+    return 0;
+}
+
+struct lines_call {
+    int (*read_lines)(char *const argv[], size_t *lines, size_t *bytes);
+    char *const *argv;
+};
+
+static int call_read_lines(const void *arg)
+{
+    const struct lines_call *a = arg;
+    size_t lines, bytes;
+    if (a->read_lines(a->argv, &lines, &bytes))
+        return -1;
+    /* seq 1000000: 9 lines of 2 bytes, 90 of 3, ..., 900,000 of 7, one of 8 */
+    if (lines != 1000000 || bytes != 6888896) {
+        fprintf(stderr, "prun-bench: readline: %zu lines, %zu bytes\n", lines, bytes);
+        return -1;
+    }
+    return 0;
+}
+
+/* readline-1M: the lines of `seq 1000000`, one at a time: per-call
+ * median over several runs (each a few tens of ms). */
+static int case_readline(const char *name, const char *contender, const struct paths *pp)
+{
+    char *const argv[] = {pp->seq, (char *)"1000000", NULL};
+    struct lines_call arg = {ops_of(contender)->read_lines, argv};
+    struct repeat rep = quick() ? (struct repeat){3, 30, 300} : (struct repeat){10, 200, 2000};
+    double med;
+    size_t n;
+    if (!pp->seq)
+        return bench_fail("seq not found on PATH");
+    double c0 = cpu_ms();
+    if (repeat_median(call_read_lines, &arg, rep, &med, &n))
+        return -1;
+    /* the CPU per call: the mean over the calls (and the warm-up one) */
+    printf("result %s %s t_ms=%.3f cpu_ms=%.3f n=%zu\n", name, contender, med,
+           (cpu_ms() - c0) / (double)(n + 1), n);
+    return 0;
+}
+
 /* ---- the table of cases ---- */
 
 /* The contenders of the spawn cases of issue 9 (see bench.h). */
@@ -680,38 +899,65 @@ static const struct spawn_with fds_pipe_15000_with = {SPAWNERS(fds_pipe_spawners
 static const struct spawn_with creds_16M_with = {SPAWNERS(creds_spawners), 0, 16 * MiB, 0};
 static const struct spawn_with creds_2G_with = {SPAWNERS(creds_spawners), 0, 2 * GiB, 0};
 
-enum kind { SPAWN, SPAWN_INTERLEAVED, CAPTURE, ROUNDTRIP, ON_OUTPUT, MAX_OUTPUT, WAKEUP, TOOL, SPAWN_WITH };
+/* The capture cases: 1 GiB (issue 5) and 256 MiB of `head -c`, every
+ * capture contender; 4 MiB in 1-byte writes and 128 MiB in 64-byte
+ * writes (bench/writer), libprun against the two raw loops (issue 10). */
+static const char *const writes_contenders[] = {"libprun", "raw", "raw-reused", NULL};
+static const struct capture_with capture_1G = {GiB, 0, NULL};
+static const struct capture_with capture_256M = {256 * MiB, 0, NULL};
+static const struct capture_with capture_writes_1 = {4 * MiB, 1, writes_contenders};
+static const struct capture_with capture_writes_64 = {128 * MiB, 64, writes_contenders};
+
+enum kind {
+    SPAWN, SPAWN_INTERLEAVED, CAPTURE, ROUNDTRIP, ON_OUTPUT, MAX_OUTPUT, WAKEUP, TOOL, SPAWN_WITH,
+    MANY_ANY, MANY_TOGETHER, LINES,
+};
 
 static const struct bench_case {
     const char *name;
     enum kind kind;
     const char *extra[2];  /* the contenders that are not struct contenders */
     const struct spawn_with *with;  /* the spawn cases of issue 9, else NULL */
+    const struct capture_with *cap; /* CAPTURE: its size, its child, its contenders */
 } cases[] = {
-    {"spawn-16M", SPAWN, {NULL, NULL}, NULL},
-    {"spawn-2G", SPAWN, {NULL, NULL}, NULL},
-    {"spawn-16M-interleaved", SPAWN_INTERLEAVED, {"libprun+raw", NULL}, NULL},
-    {"spawn-2G-interleaved", SPAWN_INTERLEAVED, {"libprun+raw", NULL}, NULL},
-    {"capture-1G", CAPTURE, {NULL, NULL}, NULL},
-    {"roundtrip-256M", ROUNDTRIP, {NULL, NULL}, NULL},
-    {"bounded-on_output-4G", ON_OUTPUT, {"libprun", NULL}, NULL},
-    {"bounded-max_output-1M", MAX_OUTPUT, {"libprun", NULL}, NULL},
-    {"wakeup", WAKEUP, {"libprun", "raw"}, NULL},
-    {"tool-true", TOOL, {"prun+timeout", NULL}, NULL},
-    {"tool-pipe", TOOL, {"prun+sh", NULL}, NULL},
-    {"spawn-tiny", SPAWN_WITH, {NULL, NULL}, &tiny_with},
-    {"spawn-tiny-interleaved", SPAWN_INTERLEAVED, {"libprun+raw", NULL}, &tiny_interleaved_with},
-    {"spawn-fds-10", SPAWN_WITH, {NULL, NULL}, &fds_10_with},
-    {"spawn-fds-15000", SPAWN_WITH, {NULL, NULL}, &fds_15000_with},
-    {"spawn-fds-pipe-10", SPAWN_WITH, {NULL, NULL}, &fds_pipe_10_with},
-    {"spawn-fds-pipe-15000", SPAWN_WITH, {NULL, NULL}, &fds_pipe_15000_with},
-    {"spawn-creds-16M", SPAWN_WITH, {NULL, NULL}, &creds_16M_with},
-    {"spawn-creds-2G", SPAWN_WITH, {NULL, NULL}, &creds_2G_with},
+    {"spawn-16M", SPAWN, {NULL, NULL}, NULL, NULL},
+    {"spawn-2G", SPAWN, {NULL, NULL}, NULL, NULL},
+    {"spawn-16M-interleaved", SPAWN_INTERLEAVED, {"libprun+raw", NULL}, NULL, NULL},
+    {"spawn-2G-interleaved", SPAWN_INTERLEAVED, {"libprun+raw", NULL}, NULL, NULL},
+    {"capture-1G", CAPTURE, {NULL, NULL}, NULL, &capture_1G},
+    {"roundtrip-256M", ROUNDTRIP, {NULL, NULL}, NULL, NULL},
+    {"bounded-on_output-4G", ON_OUTPUT, {"libprun", NULL}, NULL, NULL},
+    {"bounded-max_output-1M", MAX_OUTPUT, {"libprun", NULL}, NULL, NULL},
+    {"wakeup", WAKEUP, {"libprun", "raw"}, NULL, NULL},
+    {"tool-true", TOOL, {"prun+timeout", NULL}, NULL, NULL},
+    {"tool-pipe", TOOL, {"prun+sh", NULL}, NULL, NULL},
+    {"spawn-tiny", SPAWN_WITH, {NULL, NULL}, &tiny_with, NULL},
+    {"spawn-tiny-interleaved", SPAWN_INTERLEAVED, {"libprun+raw", NULL}, &tiny_interleaved_with, NULL},
+    {"spawn-fds-10", SPAWN_WITH, {NULL, NULL}, &fds_10_with, NULL},
+    {"spawn-fds-15000", SPAWN_WITH, {NULL, NULL}, &fds_15000_with, NULL},
+    {"spawn-fds-pipe-10", SPAWN_WITH, {NULL, NULL}, &fds_pipe_10_with, NULL},
+    {"spawn-fds-pipe-15000", SPAWN_WITH, {NULL, NULL}, &fds_pipe_15000_with, NULL},
+    {"spawn-creds-16M", SPAWN_WITH, {NULL, NULL}, &creds_16M_with, NULL},
+    {"spawn-creds-2G", SPAWN_WITH, {NULL, NULL}, &creds_2G_with, NULL},
+    {"capture-256M", CAPTURE, {NULL, NULL}, NULL, &capture_256M},
+    {"capture-writes-1", CAPTURE, {NULL, NULL}, NULL, &capture_writes_1},
+    {"capture-writes-64", CAPTURE, {NULL, NULL}, NULL, &capture_writes_64},
+    {"wait-any-1000", MANY_ANY, {"libprun", "raw"}, NULL, NULL},
+    {"wait-any-500-together", MANY_TOGETHER, {"libprun", "raw"}, NULL, NULL},
+    {"readline-1M", LINES, {"libprun", "raw"}, NULL, NULL},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
-static int offers(const struct contender *c, enum kind k)
+static int offers(const struct contender *c, const struct bench_case *bc)
 {
+    enum kind k = bc->kind;
+    if (k == CAPTURE && bc->cap && bc->cap->only) {
+        size_t i = 0;
+        while (bc->cap->only[i] && strcmp(bc->cap->only[i], c->name) != 0)
+            i++;
+        if (!bc->cap->only[i])
+            return 0;
+    }
     return (k == SPAWN && c->spawn) || (k == CAPTURE && c->capture) || (k == ROUNDTRIP && c->roundtrip);
 }
 
@@ -719,7 +965,7 @@ static void list(void)
 {
     for (size_t i = 0; i < N_CASES; i++) {
         for (size_t j = 0; j < N_CONTENDERS; j++)
-            if (offers(contenders[j], cases[i].kind))
+            if (offers(contenders[j], &cases[i]))
                 printf("%s %s\n", cases[i].name, contenders[j]->name);
         for (size_t j = 0; cases[i].with && j < cases[i].with->n_spawners; j++)
             printf("%s %s\n", cases[i].name, cases[i].with->spawners[j].name);
@@ -769,7 +1015,7 @@ static int run_case(const struct bench_case *bc, const char *contender, const st
 {
     const struct contender *c = NULL;
     for (size_t j = 0; j < N_CONTENDERS; j++)
-        if (strcmp(contenders[j]->name, contender) == 0 && offers(contenders[j], bc->kind))
+        if (strcmp(contenders[j]->name, contender) == 0 && offers(contenders[j], bc))
             c = contenders[j];
     const struct spawner *s = NULL;
     const struct spawn_with *w = bc->with;
@@ -792,12 +1038,15 @@ static int run_case(const struct bench_case *bc, const char *contender, const st
     case SPAWN: return case_spawn(bc->name, c, resident);
     case SPAWN_INTERLEAVED: return case_spawn_interleaved(bc->name, resident, child);
     case SPAWN_WITH: return case_spawner(bc->name, s, child, resident, w->n_fds);
-    case CAPTURE: return case_capture(bc->name, c, pp);
+    case CAPTURE: return case_capture(bc->name, c, pp, bc->cap);
     case ROUNDTRIP: return case_roundtrip(bc->name, c, pp);
     case ON_OUTPUT: return case_on_output(bc->name, pp);
     case MAX_OUTPUT: return case_max_output(bc->name, pp);
     case WAKEUP: return case_wakeup(bc->name, contender, pp);
     case TOOL: return case_tool(bc->name, pp);
+    case MANY_ANY: return case_wait_any(bc->name, contender, pp);
+    case MANY_TOGETHER: return case_wait_together(bc->name, contender, pp);
+    case LINES: return case_readline(bc->name, contender, pp);
     }
     return -1;
 }
@@ -850,7 +1099,8 @@ int main(int argc, char **argv)
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
     struct paths pp = {which("head"), which("cat"), which("timeout"), which("sh"),
-                       sibling("stamp-exit"), getenv("PRUN_TOOL"), sibling("tiny-exit")};
+                       sibling("stamp-exit"), getenv("PRUN_TOOL"), sibling("tiny-exit"),
+                       sibling("writer"), which("seq"), which("sleep")};
     int ready = pp.head && pp.cat && pp.timeout && pp.sh && pp.stamp_exit, failed = !ready;
     if (!ready)
         fprintf(stderr, "prun-bench: head, cat, timeout, sh or stamp-exit not found\n");
@@ -860,5 +1110,6 @@ int main(int argc, char **argv)
             failed = 1;
         }
     free(pp.head), free(pp.cat), free(pp.timeout), free(pp.sh), free(pp.stamp_exit), free(pp.tiny_exit);
+    free(pp.writer), free(pp.seq), free(pp.sleep);
     return failed;
 }

@@ -26,6 +26,7 @@ struct contender {
 
 extern const struct contender bench_libprun;
 extern const struct contender bench_raw;
+extern const struct contender bench_raw_reused;
 extern const struct contender bench_fork;
 #ifdef BENCH_HAVE_GLIB
 extern const struct contender bench_glib_spawn_sync;
@@ -73,6 +74,22 @@ struct bench_creds {
     int n_groups;
     pid_t parent; /* the caller, for the child's check after PR_SET_PDEATHSIG */
 };
+/* The cases of issue 10 with children many at once (wait-any-*) and
+ * lines (readline-1M), contenders "libprun" and "raw" (peer_libprun.c,
+ * peer_raw.c).  start_many runs n children of argv, stdin on in_fd (-1:
+ * inherited), stdout on /dev/null if quiet, their pids in pids[], and
+ * keeps what collect_many needs in *state; collect_many waits for all n (each must exit 0) and
+ * frees *state.  read_lines runs argv, reads its stdout line by line to
+ * EOF and counts the lines and their bytes. */
+int bench_libprun_start_many(char *const argv[], size_t n, int in_fd, int quiet,
+                             pid_t *pids, void **state);
+int bench_libprun_collect_many(void *state, size_t n);  /* prun_wait_any until -ECHILD */
+int bench_libprun_readline(char *const argv[], size_t *lines, size_t *bytes);
+int bench_raw_start_many(char *const argv[], size_t n, int in_fd, int quiet,
+                             pid_t *pids, void **state);
+int bench_raw_collect_many(void *state, size_t n);      /* waitpid(-1) until ECHILD */
+int bench_raw_readline(char *const argv[], size_t *lines, size_t *bytes);
+
 int bench_creds_lookup(struct bench_creds *c);       /* in the caller: 0 or -1 (said why) */
 int bench_creds_apply(const struct bench_creds *c);  /* in a forked child: 0 or -1 (errno) */
 

@@ -106,4 +106,88 @@ int bench_libprun_creds(char *const argv[])
     return res.returncode == 0 ? 0 : bench_fail("child failed");
 }
 
+/* ---- issue 10: many children, lines ---- */
+
+struct many {
+    prun_proc **procs;
+    size_t n;
+};
+
+/* n prun_popen, default options but stdin on in_fd (PRUN_FD) and
+ * stdout on /dev/null when asked. */
+int bench_libprun_start_many(char *const argv[], size_t n, int in_fd, int quiet, pid_t *pids,
+                             void **state)
+{
+    struct many *m = calloc(1, sizeof *m);
+    prun_opts o = {0};
+    int r = 0;
+    if (!m || !(m->procs = calloc(n ? n : 1, sizeof *m->procs))) {
+        free(m);
+        return bench_fail("calloc");
+    }
+    if (in_fd >= 0) {
+        o.stdin_io = PRUN_FD;
+        o.stdin_fd = in_fd;
+    }
+    if (quiet)
+        o.stdout_io = PRUN_DEVNULL;
+    for (; m->n < n && r == 0; m->n++)
+        if ((r = prun_popen(&m->procs[m->n], argv, &o)) == 0)
+            pids[m->n] = prun_pid(m->procs[m->n]);
+        else {
+            report(r);
+            break;
+        }
+    *state = m;
+    return r ? -1 : 0;
+}
+
+/* prun_wait_any over the whole array until -ECHILD, then prun_free each
+ * (part of the cost: a caller must free its handles). */
+int bench_libprun_collect_many(void *state, size_t n)
+{
+    struct many *m = state;
+    size_t seen = 0, bad = 0, i;
+    int rc, r;
+    while ((r = prun_wait_any(m->procs, m->n, PRUN_FOREVER, &i, &rc)) == 0) {
+        seen++;
+        bad += rc != 0;
+    }
+    for (i = 0; i < m->n; i++)
+        prun_free(m->procs[i]);
+    free(m->procs);
+    free(m);
+    if (r != -ECHILD)
+        return report(r);
+    if (seen != n || bad) {
+        fprintf(stderr, "prun-bench: libprun: %zu of %zu children reaped, %zu failed\n", seen, n, bad);
+        return -1;
+    }
+    return 0;
+}
+
+/* prun_readline on stdout until 0 (EOF), each line freed at once. */
+int bench_libprun_readline(char *const argv[], size_t *lines, size_t *bytes)
+{
+    prun_opts o = {.stdout_io = PRUN_PIPE};
+    prun_proc *p;
+    prun_buf line;
+    int rc;
+    *lines = *bytes = 0;
+    int r = prun_popen(&p, argv, &o);
+    if (r)
+        return report(r);
+    while ((r = prun_readline(p, 1, PRUN_FOREVER, &line)) == 1) {
+        ++*lines;
+        *bytes += line.len;
+        prun_buf_free(&line);
+    }
+    if (r == 0)
+        r = prun_wait(p, PRUN_FOREVER, &rc);
+    prun_free(p);
+    if (r)
+        return report(r);
+    return rc == 0 ? 0 : bench_fail("child failed");
+}
+
 const struct contender bench_libprun = {"libprun", libprun_spawn, libprun_capture, libprun_roundtrip};

@@ -4,6 +4,13 @@
  *
  * raw:  posix_spawn + waitpid; capture is a read loop (64 KiB reads into a
  *       doubling buffer, default pipe size); the round trip a poll() loop.
+ * raw-reused: the loop a careful C programmer writes (libpipeline's way):
+ *       64 KiB reads into one reused buffer, each appended to a doubling
+ *       buffer (realloc), blocking reads to EOF; the round trip the same
+ *       poll() loop as raw's, its reads going through the reused buffer.
+ *       (The page faults of the growing buffer then happen in user space,
+ *       in the memcpy, not inside the kernel's pipe_read() under the pipe's
+ *       lock.)  Default pipe size, like raw.
  * fork: fork + execve + waitpid (spawn only).
  *
  * And for the spawn cases of issue 9, each with its own set of contenders:
@@ -11,6 +18,9 @@
  * (what a careful caller adds when it holds fds the child must not get:
  * libprun closes them too), streams inherited or stdout on a pipe read
  * to EOF; fork with the credentials and limits set by hand in the child.
+ *
+ * And for the cases of issue 10: many children started with posix_spawn
+ * and collected with waitpid(-1); a line splitter over a read loop.
  */
 #include "bench.h"
 
@@ -18,6 +28,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -77,22 +88,47 @@ static int spawn_with(pid_t *pid, char *const argv[], int in_fd, int out_fd)
     return 0;
 }
 
-static int raw_capture(char *const argv[], char **out, size_t *len)
+/* One 64 KiB read into the reused buffer, appended: >0, 0 at EOF, -1. */
+static int reused_read(struct grow_buf *b, int fd, char *chunk)
+{
+    ssize_t got;
+    do
+        got = read(fd, chunk, CHUNK);
+    while (got < 0 && errno == EINTR);
+    if (got < 0)
+        return bench_fail("read");
+    if (got > 0 && grow_buf_append(b, chunk, (size_t)got))
+        return -1;
+    return got > 0;
+}
+
+static int capture_loop(char *const argv[], char **out, size_t *len, int reused)
 {
     int p[2];
     pid_t pid;
     struct grow_buf b = {0};
-    if (pipe2(p, O_CLOEXEC) < 0)
+    char *chunk = reused ? malloc(CHUNK) : NULL;
+    if (reused && !chunk)
+        return bench_fail("malloc");
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        free(chunk);
         return bench_fail("pipe2");
+    }
     int r = spawn_with(&pid, argv, -1, p[1]);
     close(p[1]);
     if (r) {
         close(p[0]);
+        free(chunk);
         return r;
     }
-    while ((r = grow_buf_read(&b, p[0], CHUNK)) > 0)
-        ;
+    if (reused)
+        while ((r = reused_read(&b, p[0], chunk)) > 0)
+            ;
+    else
+        while ((r = grow_buf_read(&b, p[0], CHUNK)) > 0)
+            ;
     close(p[0]);
+    free(chunk);
     if (wait_ok(pid) || r < 0) {
         free(b.data);
         return -1;
@@ -102,18 +138,36 @@ static int raw_capture(char *const argv[], char **out, size_t *len)
     return 0;
 }
 
-/* Writes what the pipe takes, reads 64 KiB whenever output is there. */
-static int raw_roundtrip(char *const argv[], const char *in, size_t in_len, char **out, size_t *len)
+static int raw_capture(char *const argv[], char **out, size_t *len)
+{
+    return capture_loop(argv, out, len, 0);
+}
+
+static int reused_capture(char *const argv[], char **out, size_t *len)
+{
+    return capture_loop(argv, out, len, 1);
+}
+
+/* Writes what the pipe takes, reads 64 KiB whenever output is there
+ * (straight into the growing buffer, or through the reused one). */
+static int roundtrip_loop(char *const argv[], const char *in, size_t in_len, char **out,
+                          size_t *len, int reused)
 {
     int pin[2], pout[2];
     pid_t pid;
     struct grow_buf b = {0};
     size_t off = 0;
     int r = 0;
-    if (pipe2(pin, O_CLOEXEC) < 0)
+    char *chunk = reused ? malloc(CHUNK) : NULL;
+    if (reused && !chunk)
+        return bench_fail("malloc");
+    if (pipe2(pin, O_CLOEXEC) < 0) {
+        free(chunk);
         return bench_fail("pipe2");
+    }
     if (pipe2(pout, O_CLOEXEC) < 0) {
         close(pin[0]), close(pin[1]);
+        free(chunk);
         return bench_fail("pipe2");
     }
     r = spawn_with(&pid, argv, pin[0], pout[1]);
@@ -121,6 +175,7 @@ static int raw_roundtrip(char *const argv[], const char *in, size_t in_len, char
     close(pout[1]);
     if (r) {
         close(pin[1]), close(pout[0]);
+        free(chunk);
         return r;
     }
     fcntl(pin[1], F_SETFL, O_NONBLOCK);
@@ -143,7 +198,7 @@ static int raw_roundtrip(char *const argv[], const char *in, size_t in_len, char
             }
         }
         if (pfd[1].revents) {
-            int got = grow_buf_read(&b, rfd, CHUNK);
+            int got = reused ? reused_read(&b, rfd, chunk) : grow_buf_read(&b, rfd, CHUNK);
             if (got < 0)
                 r = -1;
             else if (got == 0) {
@@ -156,6 +211,7 @@ static int raw_roundtrip(char *const argv[], const char *in, size_t in_len, char
         close(wfd);
     if (rfd >= 0)
         close(rfd);
+    free(chunk);
     if (wait_ok(pid) || r) {
         free(b.data);
         return -1;
@@ -163,6 +219,17 @@ static int raw_roundtrip(char *const argv[], const char *in, size_t in_len, char
     *out = b.data;
     *len = b.len;
     return 0;
+}
+
+static int raw_roundtrip(char *const argv[], const char *in, size_t in_len, char **out, size_t *len)
+{
+    return roundtrip_loop(argv, in, in_len, out, len, 0);
+}
+
+static int reused_roundtrip(char *const argv[], const char *in, size_t in_len, char **out,
+                            size_t *len)
+{
+    return roundtrip_loop(argv, in, in_len, out, len, 1);
 }
 
 int bench_vfork_spawn(char *const argv[])
@@ -243,5 +310,125 @@ int bench_fork_creds(char *const argv[])
     return wait_ok(pid);
 }
 
+/* ---- issue 10: many children, lines ---- */
+
+/* n children of argv, stdin on in_fd (-1: inherited), stdout on
+ * /dev/null when quiet. */
+int bench_raw_start_many(char *const argv[], size_t n, int in_fd, int quiet, pid_t *pids,
+                             void **state)
+{
+    posix_spawn_file_actions_t fa;
+    int r = 0;
+    posix_spawn_file_actions_init(&fa);
+    if (in_fd >= 0)
+        posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+    if (quiet)
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    for (size_t i = 0; i < n && r == 0; i++)
+        if ((r = posix_spawn(&pids[i], argv[0], &fa, NULL, argv, environ))) {
+            errno = r;
+            r = bench_fail("posix_spawn");
+        }
+    posix_spawn_file_actions_destroy(&fa);
+    *state = NULL;  /* waitpid(-1) needs nothing */
+    return r;
+}
+
+/* waitpid(-1) until ECHILD: every one of the n must have exited 0. */
+int bench_raw_collect_many(void *state, size_t n)
+{
+    size_t seen = 0, bad = 0;
+    int status;
+    for (;;) {
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0 && errno == EINTR)
+            continue;
+        if (pid < 0)
+            break;
+        seen++;
+        bad += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    }
+    (void)state;
+    if (errno != ECHILD)
+        return bench_fail("waitpid(-1)");
+    if (seen != n || bad) {
+        fprintf(stderr, "prun-bench: raw: %zu of %zu children reaped, %zu failed\n", seen, n, bad);
+        return -1;
+    }
+    return 0;
+}
+
+/* A line splitter over a read loop, as prun_readline hands lines out:
+ * 64 KiB reads into a buffer, memchr for each '\n', every line copied
+ * into a malloc'd, NUL-terminated string of its own (then freed, as a
+ * caller of prun_readline frees each one); a partial line is moved to
+ * the front and the next read appends to it. */
+int bench_raw_readline(char *const argv[], size_t *lines, size_t *bytes)
+{
+    int p[2];
+    pid_t pid;
+    size_t cap = CHUNK, have = 0;
+    char *buf = malloc(cap);
+    *lines = *bytes = 0;
+    if (!buf)
+        return bench_fail("malloc");
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        free(buf);
+        return bench_fail("pipe2");
+    }
+    int r = spawn_with(&pid, argv, -1, p[1]);
+    close(p[1]);
+    if (r) {
+        close(p[0]);
+        free(buf);
+        return r;
+    }
+    for (;;) {
+        if (cap - have < CHUNK) {  /* a line longer than the buffer: grow it */
+            char *d = realloc(buf, cap * 2);
+            if (!d) {
+                r = bench_fail("realloc");
+                break;
+            }
+            buf = d;
+            cap *= 2;
+        }
+        ssize_t got = read(p[0], buf + have, CHUNK);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            r = bench_fail("read");
+            break;
+        }
+        size_t end = have + (size_t)got, start = 0;
+        const char *nl;
+        while (start < end && ((nl = memchr(buf + start, '\n', end - start)) || got == 0)) {
+            size_t n = (nl ? (size_t)(nl - buf) + 1 : end) - start;
+            char *line = malloc(n + 1);
+            if (!line) {
+                r = bench_fail("malloc");
+                break;
+            }
+            memcpy(line, buf + start, n);
+            line[n] = '\0';
+            /* The line escapes, as it would to a caller: otherwise the
+             * compiler drops the copy of a string freed unread. */
+            __asm__ volatile("" : : "r"(line) : "memory");
+            ++*lines;
+            *bytes += n;
+            free(line);
+            start += n;
+        }
+        if (r || got == 0)
+            break;
+        memmove(buf, buf + start, end - start);
+        have = end - start;
+    }
+    close(p[0]);
+    free(buf);
+    return wait_ok(pid) || r ? -1 : 0;
+}
+
 const struct contender bench_raw = {"raw", raw_spawn, raw_capture, raw_roundtrip};
+const struct contender bench_raw_reused = {"raw-reused", NULL, reused_capture, reused_roundtrip};
 const struct contender bench_fork = {"fork", fork_spawn, NULL, NULL};

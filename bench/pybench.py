@@ -6,7 +6,8 @@
 Measures CASE the way prun-bench measures its C contenders (same inputs,
 same budgets, same timing, same peak-RSS source: VmHWM of this process)
 and prints the same kind of "result" line.  prun-bench runs it in a
-fresh process of its own; STAMP_EXIT is the wake-up case's child
+fresh process of its own (capture-1G, capture-256M, roundtrip-256M,
+wakeup, spawn-*); STAMP_EXIT is the wake-up case's child
 (bench/stamp-exit.c).  In spawn-creds-* the contender is "python-creds":
 run(user="nobody", umask=0o22), for which subprocess forks (it uses
 vfork only without user, group and extra_groups).
@@ -87,8 +88,7 @@ def case_spawn(name, resident, creds=False):
     ballast.close()
 
 
-def case_capture(name):
-    size = GiB
+def case_capture(name, size):
     t0 = now_ns()
     res = subprocess.run(
         [which("head"), "-c", str(size), "/dev/zero"], capture_output=True, check=True
@@ -150,7 +150,9 @@ def main():
     elif name == "spawn-creds-2G":
         case_spawn(name, 2 * GiB, creds=True)
     elif name == "capture-1G":
-        case_capture(name)
+        case_capture(name, GiB)
+    elif name == "capture-256M":
+        case_capture(name, 256 * MiB)
     elif name == "roundtrip-256M":
         case_roundtrip(name)
     elif name == "wakeup":

@@ -7,7 +7,7 @@
 # from round to round, each contender in a fresh process (see bench.c).
 # Then it prints the medians over the rounds, the ratio of each
 # contender's time to libprun's (or the prun tool's), and the goals of
-# issues 5 and 9, met or missed, as Markdown.
+# issues 5, 9 and 10, met or missed, as Markdown.
 #
 # Environment:
 #   BENCH_BIN     prun-bench (default: ./prun-bench)
@@ -60,7 +60,7 @@ if command -v python3 >/dev/null 2>&1; then
     # The interpreter itself, not a wrapper (pyenv shims are shell scripts).
     BENCH_PYTHON=$(python3 -c 'import sys; print(sys.executable)')
     note "python: $("$BENCH_PYTHON" --version 2>&1) ($BENCH_PYTHON)"
-    for c in spawn-16M spawn-2G capture-1G roundtrip-256M wakeup; do
+    for c in spawn-16M spawn-2G capture-1G capture-256M roundtrip-256M wakeup; do
         pairs="$pairs
 $c python"
     done
@@ -85,6 +85,12 @@ fi
 if [ ! -x "$(dirname "$BENCH_BIN")/tiny-exit" ]; then
     note "skipped spawn-tiny, spawn-tiny-interleaved, spawn-fds-*: no tiny-exit next to $BENCH_BIN (x86_64 and aarch64 only)"
     pairs=$(echo "$pairs" | grep -v -e '^spawn-tiny' -e '^spawn-fds-')
+fi
+
+# The child of capture-writes-*, next to prun-bench.
+if [ ! -x "$(dirname "$BENCH_BIN")/writer" ]; then
+    note "skipped capture-writes-*: no writer next to $BENCH_BIN (make writer)"
+    pairs=$(echo "$pairs" | grep -v '^capture-writes-')
 fi
 
 # The tool's cases need its --timeout and its '|' pipelines.
@@ -125,7 +131,8 @@ elapsed=$(($(date +%s) - start))
 echo "## Results"
 echo
 note "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $elapsed s in all"
-note "time: per call (spawn-*, tool-true), per transfer (capture, roundtrip, bounded, tool-pipe), per wake-up; medians over the rounds"
+note "time: per call (spawn-*, tool-true, readline-1M), per transfer (capture, roundtrip, bounded, tool-pipe), per wake-up, per batch (wait-any-1000: start to last reap; wait-any-500-together: release to last reap); medians over the rounds"
+note "CPU: user + system time of the measuring process alone (RUSAGE_SELF, children not included) over the same span (per call in readline-1M); medians over the rounds"
 note "x libprun: the contender's time over libprun's (over the prun tool's for tool-*) in the same round, median over the rounds (paired, so that the load drifting between rounds cancels out): above 1, libprun is faster"
 echo
 awk -v quick="$BENCH_QUICK" '
@@ -139,11 +146,13 @@ function median_of(list,    n, i, j, t, v) {
 }
 # The median over the rounds of the time of a over that of b in the same round (the
 # i-th result of a pair is from round i: each round runs each pair once).
-function paired(a, b,    i, list) {
+function paired(a, b) { return paired_key(a, b, "t_ms") }
+# The same for another key of the result lines (cpu_ms).
+function paired_key(a, b, key,    i, list) {
     list = ""
     for (i = 1; i <= occ[a]; i++)
-        if ((a SUBSEP i) in tv && (b SUBSEP i) in tv && tv[b SUBSEP i] > 0)
-            list = list " " tv[a SUBSEP i] / tv[b SUBSEP i]
+        if ((a SUBSEP key SUBSEP i) in pv && (b SUBSEP key SUBSEP i) in pv && pv[b SUBSEP key SUBSEP i] > 0)
+            list = list " " pv[a SUBSEP key SUBSEP i] / pv[b SUBSEP key SUBSEP i]
     return median_of(list)
 }
 function fmt(x) { return x == "" ? "" : (x < 10 ? sprintf("%.3f", x) : sprintf("%.1f", x)) }
@@ -161,21 +170,22 @@ $1 != "result" { next }
     for (i = 4; i <= NF; i++) {
         split($i, kv, "=")
         vals[k SUBSEP kv[1]] = vals[k SUBSEP kv[1]] " " kv[2]
-        if (kv[1] == "t_ms") tv[k SUBSEP occ[k]] = kv[2]
+        pv[k SUBSEP kv[1] SUBSEP occ[k]] = kv[2]
     }
 }
 END {
-    print "| case | contender | time (ms) | x libprun | MB/s | peak RSS (MiB) | RSS / bytes | worst (ms) | rounds |"
-    print "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    print "| case | contender | time (ms) | x libprun | MB/s | peak RSS (MiB) | RSS / bytes | worst (ms) | CPU (ms) | rounds |"
+    print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     for (i = 0; i < n_order; i++) {
         k = order[i]; split(k, ck, " ")
         ref = (ck[1] ~ /^tool-/ ? "prun" : "libprun")
         t = med(k SUBSEP "t_ms"); pr = paired(k, ck[1] " " ref)
         ratio = pr != "" ? sprintf("%.2f", pr) : ""
         note = (k in failed) ? " (FAILED in some round)" : ""
-        printf "| %s | %s%s | %s | %s | %s | %s | %s | %s | %d |\n", ck[1], ck[2], note, fmt(t), ratio,
-            med(k SUBSEP "mb_s"), med(k SUBSEP "hwm_mib"), med(k SUBSEP "hwm_ratio"), fmt(med(k SUBSEP "max_ms")), rounds[k]
-        T[k] = t; R[k] = med(k SUBSEP "hwm_ratio"); H[k] = med(k SUBSEP "hwm_mib")
+        printf "| %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %d |\n", ck[1], ck[2], note, fmt(t), ratio,
+            med(k SUBSEP "mb_s"), med(k SUBSEP "hwm_mib"), med(k SUBSEP "hwm_ratio"), fmt(med(k SUBSEP "max_ms")),
+            fmt(med(k SUBSEP "cpu_ms")), rounds[k]
+        T[k] = t; R[k] = med(k SUBSEP "hwm_ratio"); H[k] = med(k SUBSEP "hwm_mib"); C[k] = med(k SUBSEP "cpu_ms")
     }
     print ""
     print "## Goals (issue 5)"
@@ -231,6 +241,40 @@ END {
     split("fork-creds glib-child_setup python-creds", cpeers, " ")
     for (i = 1; i <= 3; i++)
         info_pair("spawn-creds-2G " cpeers[i], "spawn-creds-2G libprun-creds", "the same options at 2 GiB by " cpeers[i] " (forks)", cpeers[i] "/libprun-creds")
+    print ""
+    print "## Goals (issue 10)"
+    print ""
+    # Capture against the loop a careful C programmer writes: 64 KiB reads
+    # into a reused buffer, appended to a doubling buffer (raw-reused).
+    split("capture-256M capture-1G", caps, " ")
+    for (i = 1; i <= 2; i++) {
+        goal_bar(caps[i], "raw-reused", caps[i] ": libprun within 0.90x of the time of the reused-buffer loop (the bar is 1.00x)", 0.90, 1.00, "libprun/raw-reused")
+        goal_value(caps[i] " libprun", R, caps[i] ": peak RSS at most 1.05x the bytes captured", "le", 1.05, "RSS/bytes")
+        info_pair(caps[i] " libprun", caps[i] " raw", caps[i] ": against the plain loop (reads straight into the growing buffer)", "libprun/raw")
+        info_pair(caps[i] " libprun", caps[i] " libpipeline", caps[i] ": against libpipeline", "libprun/libpipeline")
+    }
+    # The goals of issue 5 against the stronger loop.
+    goal_ratio("capture-1G", "raw-reused", "capture (the goal of issue 5, against the reused-buffer loop): at least 1.2x its throughput", "ge", 1.2, "raw-reused/libprun", 1)
+    goal_ratio("roundtrip-256M", "raw-reused", "round trip (the goal of issue 5, against the poll loop with a reused buffer): at least as fast", "ge", 1.0, "raw-reused/libprun", 1)
+    # A child that writes 1 or 64 bytes per write(2).
+    split("capture-writes-1 capture-writes-64", wr, " ")
+    split("1-byte 64-byte", wn, " ")
+    for (i = 1; i <= 2; i++) {
+        goal_ratio(wr[i], "raw", wn[i] " writes (" wr[i] "): libprun within 1.0x of the raw read loop", "le", 1.0, "libprun/raw")
+        goal_ratio(wr[i], "raw-reused", wn[i] " writes (" wr[i] "): libprun within 1.0x of the reused-buffer read loop", "le", 1.0, "libprun/raw-reused")
+        cpu_pair(wr[i] " libprun", wr[i] " raw", wn[i] " writes: the CPU of the reading process")
+    }
+    # Many children.
+    goal_ratio("wait-any-1000", "raw", "1,000 sleep 0.2 by prun_popen + prun_wait_any within 1.10x of posix_spawn + waitpid(-1) (wall time)", "le", 1.10, "libprun/raw")
+    v = paired_key("wait-any-1000 libprun", "wait-any-1000 raw", "cpu_ms")
+    if (v != "") verdict("the same in CPU time of the collecting process (start and collect)", v, "le", 1.10, "libprun/raw CPU")
+    cpu_pair("wait-any-1000 libprun", "wait-any-1000 raw", "wait-any-1000, CPU of the start phase", "start_cpu_ms")
+    cpu_pair("wait-any-1000 libprun", "wait-any-1000 raw", "wait-any-1000, CPU of the collect phase", "collect_cpu_ms")
+    goal_value("wait-any-500-together libprun", C, "500 children ending together: collected by prun_wait_any in under 0.35 s of CPU", "lt", 350, "CPU ms")
+    cpu_pair("wait-any-500-together libprun", "wait-any-500-together raw", "the same by waitpid(-1)")
+    # Lines.
+    goal_ratio("readline-1M", "raw", "1 million lines by prun_readline within 1.2x of a raw read loop that splits them (a malloc per line too)", "le", 1.2, "libprun/raw")
+    cpu_pair("readline-1M libprun", "readline-1M raw", "readline-1M: CPU per call")
     if (quick != 0) { print ""; print "(BENCH_QUICK: one short round; do not quote these numbers)" }
 }
 # goal_ratio with a goal and a looser bar: met, only the bar met, or missed.
@@ -238,6 +282,14 @@ function goal_bar(c, peer, text, goal, bar, label,    v) {
     v = paired(c " libprun", c " " peer)
     if (v == "") { printf "- %s: not measured\n", text; return }
     printf "- **%s**: %s (%s = %.3f)\n", (v <= goal ? "met" : v <= bar ? "bar met, goal MISSED" : "MISSED"), text, label, v
+}
+# The medians of a CPU key (cpu_ms unless given) of a and b, and their paired ratio.
+function cpu_pair(a, b, text, key,    v, ma, mb, an, bn) {
+    if (key == "") key = "cpu_ms"
+    v = paired_key(a, b, key); ma = med(a SUBSEP key); mb = med(b SUBSEP key)
+    if (v == "" || ma == "" || mb == "") return
+    split(a, an, " "); split(b, bn, " ")
+    printf "  - %s: %s %s ms, %s %s ms (%s/%s = %.3f)\n", text, an[2], fmt(ma), bn[2], fmt(mb), an[2], bn[2], v
 }
 function info_pair(a, b, text, label,    v) {
     v = paired(a, b)
