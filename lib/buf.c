@@ -18,15 +18,6 @@ void prun__growbuf_compact(struct prun_growbuf *g)
     g->head = 0;
 }
 
-void prun__growbuf_consume(struct prun_growbuf *g, size_t n)
-{
-    g->head += n;
-    if (g->head == g->buf.len) {  /* all read: start again at the front, at no cost */
-        g->head = g->buf.len = 0;
-        g->buf.data[0] = '\0';
-    }
-}
-
 int prun__growbuf_reserve(struct prun_growbuf *g, size_t room)
 {
     if (g->capacity - g->buf.len > room)

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 
-enum { READ_SIZE = 64 * 1024, NO_PIDFD_POLL_MS = 20 };
+enum { READ_SIZE = 64 * 1024, NO_PIDFD_POLL_MS = 20, TRICKLE = 4096 };
 
 /* What a round of the loop says, besides PRUN_ETIMEOUT and -errno. */
 enum { ROUND_AGAIN = 0, ROUND_DONE = 1, ROUND_STOP = 2 /* reason in loop.stop */ };
@@ -161,6 +162,11 @@ static int read_stream(struct loop *l, int s)
         return ROUND_AGAIN;
     }
     grow_pipe(io, s, got);
+    /* A trickle (a child writing a few bytes at a time): the writer gets
+     * the CPU before the next poll, so that the next read takes more than
+     * a few bytes; with the writer on another CPU this returns at once. */
+    if ((size_t)got < TRICKLE && l->running)
+        sched_yield();
     return took(l, s, dst, (size_t)got);
 }
 

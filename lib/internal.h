@@ -16,7 +16,8 @@
  *   streams.c      the caller's ends of the pipes, and what was read
  *   group.c        N children sharing streams and a process group;
  *                  a prun_proc is a group of one, a prun_pipeline of N
- *   io.c           prun_write, prun_read, prun_readline on a group
+ *   io.c           prun_write, prun_read, prun_readline, for one process
+ *                  and for a pipeline
  *   communicate.c  the poll loop over the streams and the children
  *   popen.c, pipeline.c, run.c   the public functions, thin (run.c holds
  *                  prun_pipeline_run too: one run path)
@@ -57,8 +58,16 @@ int prun__growbuf_reserve(struct prun_growbuf *g, size_t room);
 /* Hands the bytes after head over ("" if none was allocated and
  * want_empty): 0 or -ENOMEM. */
 int prun__growbuf_take(struct prun_growbuf *g, prun_buf *dst, int want_empty);
-/* The first n unread bytes are handed out. */
-void prun__growbuf_consume(struct prun_growbuf *g, size_t n);
+/* The first n unread bytes are handed out; once all are, the buffer
+ * starts again at its front, at no cost.  (Inline: once per line.) */
+static inline void prun__growbuf_consume(struct prun_growbuf *g, size_t n)
+{
+    g->head += n;
+    if (g->head == g->buf.len) {
+        g->head = g->buf.len = 0;
+        g->buf.data[0] = '\0';
+    }
+}
 /* Moves the unread bytes to the front: head becomes 0. */
 void prun__growbuf_compact(struct prun_growbuf *g);
 void prun__growbuf_free(struct prun_growbuf *g);
@@ -333,13 +342,6 @@ static inline struct prun_group *prun__pipeline_group(const prun_pipeline *pl)
 {
     return (struct prun_group *)(uintptr_t)pl;
 }
-
-/* ---- io.c ---- */
-
-int prun__write(struct prun_group *g, const void *data, size_t len, int timeout_ms,
-                size_t *written);
-ssize_t prun__read(struct prun_group *g, int stream, void *buf, size_t len, int timeout_ms);
-int prun__readline(struct prun_group *g, int stream, int timeout_ms, prun_buf *line);
 
 /* ---- communicate.c ---- */
 

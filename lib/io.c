@@ -87,7 +87,7 @@ static ssize_t read_some(struct prun_group *g, int stream, void *dst, size_t len
     return got;
 }
 
-ssize_t prun__read(struct prun_group *g, int stream, void *buf, size_t len, int timeout_ms)
+static ssize_t read_group(struct prun_group *g, int stream, void *buf, size_t len, int timeout_ms)
 {
     int fd, r = output_fd(g, stream, "prun_read", &fd);
     if (r || len == 0)
@@ -105,8 +105,8 @@ ssize_t prun__read(struct prun_group *g, int stream, void *buf, size_t len, int 
     return read_some(g, stream, buf, len, prun__deadline(timeout_ms), timeout_ms);
 }
 
-/* A line found in the buffer from *scanned on: handed over in *line. */
-static int take_line(struct prun_growbuf *b, size_t end, prun_buf *line)
+/* The bytes of b up to end, a line, handed over in *line. */
+static inline int take_line(struct prun_growbuf *b, size_t end, prun_buf *line)
 {
     size_t n = end - b->head;
     char *data = malloc(n + 1);
@@ -119,12 +119,31 @@ static int take_line(struct prun_growbuf *b, size_t end, prun_buf *line)
     return 1;
 }
 
-int prun__readline(struct prun_group *g, int stream, int timeout_ms, prun_buf *line)
+/* The common case, a whole line read ahead already, without the checks,
+ * the clock and the frame that reading more needs: 1, or 0 for the slow
+ * path (readline_more). */
+static inline int buffered_line(struct prun_group *g, int stream, prun_buf *line)
 {
-    int fd, r = output_fd(g, stream, "prun_readline", &fd);
+    if (stream != 1 && stream != 2)
+        return 0;
+    struct prun_growbuf *b = &g->io.output[stream - 1];
+    size_t unread = b->buf.len - b->head;
+    const char *nl = unread ? memchr(b->buf.data + b->head, '\n', unread) : NULL;
+    if (!nl)
+        return 0;
+    size_t end = (size_t)(nl - b->buf.data) + 1;
+    if (g->io.max_output && end - b->head > g->io.max_output)
+        return 0;
+    return take_line(b, end, line) == 1;
+}
+
+static __attribute__((noinline)) int readline_more(struct prun_group *g, int stream,
+                                                   int timeout_ms, prun_buf *line)
+{
     if (!line)
         return prun__fail(-EINVAL, "prun_readline: line is NULL");
     *line = (prun_buf){NULL, 0};
+    int fd, r = output_fd(g, stream, "prun_readline", &fd);
     if (r)
         return r;
     struct prun_streams *io = &g->io;
@@ -157,8 +176,8 @@ int prun__readline(struct prun_group *g, int stream, int timeout_ms, prun_buf *l
     }
 }
 
-int prun__write(struct prun_group *g, const void *data, size_t len, int timeout_ms,
-                size_t *written)
+static int write_group(struct prun_group *g, const void *data, size_t len, int timeout_ms,
+                       size_t *written)
 {
     struct prun_streams *io = &g->io;
     struct prun_sigpipe_guard guard;
@@ -213,4 +232,53 @@ out:
     if (written)
         *written = sent;
     return r;
+}
+
+/* ---- the public functions, here so that a line costs one call ---- */
+
+int prun_write(prun_proc *p, const void *data, size_t len, int timeout_ms, size_t *written)
+{
+    if (!p)
+        return PRUN_BAD_ARG("the handle is NULL");
+    return write_group(prun__proc_group(p), data, len, timeout_ms, written);
+}
+
+ssize_t prun_read(prun_proc *p, int stream, void *buf, size_t len, int timeout_ms)
+{
+    if (!p || (!buf && len))
+        return PRUN_BAD_ARG(p ? "buf is NULL" : "the handle is NULL");
+    return read_group(prun__proc_group(p), stream, buf, len, timeout_ms);
+}
+
+int prun_readline(prun_proc *p, int stream, int timeout_ms, prun_buf *line)
+{
+    if (p && line && buffered_line(prun__proc_group(p), stream, line))
+        return 1;
+    if (!p)
+        return PRUN_BAD_ARG("the handle is NULL");
+    return readline_more(prun__proc_group(p), stream, timeout_ms, line);
+}
+
+int prun_pipeline_write(prun_pipeline *pl, const void *data, size_t len, int timeout_ms,
+                        size_t *written)
+{
+    if (!pl)
+        return PRUN_BAD_ARG("the handle is NULL");
+    return write_group(prun__pipeline_group(pl), data, len, timeout_ms, written);
+}
+
+ssize_t prun_pipeline_read(prun_pipeline *pl, int stream, void *buf, size_t len, int timeout_ms)
+{
+    if (!pl || (!buf && len))
+        return PRUN_BAD_ARG(pl ? "buf is NULL" : "the handle is NULL");
+    return read_group(prun__pipeline_group(pl), stream, buf, len, timeout_ms);
+}
+
+int prun_pipeline_readline(prun_pipeline *pl, int stream, int timeout_ms, prun_buf *line)
+{
+    if (pl && line && buffered_line(prun__pipeline_group(pl), stream, line))
+        return 1;
+    if (!pl)
+        return PRUN_BAD_ARG("the handle is NULL");
+    return readline_more(prun__pipeline_group(pl), stream, timeout_ms, line);
 }

@@ -100,28 +100,6 @@ int prun_pipeline_communicate(prun_pipeline *pl, const void *input, size_t input
                              PRUN_RESUMABLE, out, err);
 }
 
-int prun_pipeline_write(prun_pipeline *pl, const void *data, size_t len, int timeout_ms,
-                        size_t *written)
-{
-    if (!pl)
-        return PRUN_BAD_ARG("the handle is NULL");
-    return prun__write(prun__pipeline_group(pl), data, len, timeout_ms, written);
-}
-
-ssize_t prun_pipeline_read(prun_pipeline *pl, int stream, void *buf, size_t len, int timeout_ms)
-{
-    if (!pl || (!buf && len))
-        return PRUN_BAD_ARG(pl ? "buf is NULL" : "the handle is NULL");
-    return prun__read(prun__pipeline_group(pl), stream, buf, len, timeout_ms);
-}
-
-int prun_pipeline_readline(prun_pipeline *pl, int stream, int timeout_ms, prun_buf *line)
-{
-    if (!pl)
-        return PRUN_BAD_ARG("the handle is NULL");
-    return prun__readline(prun__pipeline_group(pl), stream, timeout_ms, line);
-}
-
 /* The whole process group while it exists, so grandchildren get it too. */
 int prun_pipeline_send_signal(prun_pipeline *pl, int sig)
 {

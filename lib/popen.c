@@ -155,9 +155,11 @@ static int reap_one(prun_proc *const procs[], size_t n, size_t *index, size_t *l
 }
 
 /* One poll over every live pidfd; each one found readable is marked, so
- * children that end together cost one poll, not one each. */
+ * children that end together cost one poll, not one each.  Another thread
+ * may have reaped them all since reap_one counted them: then there is
+ * nothing to sleep on, unless the poll is a nap for pidfd-less ones. */
 static int poll_pidfds(prun_proc *const procs[], size_t n, struct pollfd *pfd, size_t *at,
-                       int timeout)
+                       int timeout, int nap)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -167,6 +169,8 @@ static int poll_pidfds(prun_proc *const procs[], size_t n, struct pollfd *pfd, s
             at[k++] = i;
         }
     }
+    if (!k && !nap)
+        return 0;
     int r = poll(pfd, k, timeout);
     if (r < 0 && errno != EINTR)
         return prun__fail(-errno, "prun_wait_any: poll failed");
@@ -208,7 +212,7 @@ int prun_wait_any(prun_proc *const procs[], size_t n, int timeout_ms, size_t *in
         int timeout = no_pidfd && (left < 0 || left > backoff_ms) ? backoff_ms : left;
         if (no_pidfd && backoff_ms < 20)
             backoff_ms *= 2;
-        if ((r = poll_pidfds(procs, n, pfd, at, timeout)))
+        if ((r = poll_pidfds(procs, n, pfd, at, timeout, no_pidfd)))
             break;
         polled = 1;
     }
@@ -228,27 +232,6 @@ int prun_wait_any(prun_proc *const procs[], size_t n, int timeout_ms, size_t *in
 int prun_pidfd(const prun_proc *p)
 {
     return p ? prun__proc_group(p)->child[0].pidfd : -1;
-}
-
-int prun_write(prun_proc *p, const void *data, size_t len, int timeout_ms, size_t *written)
-{
-    if (!p)
-        return PRUN_BAD_ARG("the handle is NULL");
-    return prun__write(prun__proc_group(p), data, len, timeout_ms, written);
-}
-
-ssize_t prun_read(prun_proc *p, int stream, void *buf, size_t len, int timeout_ms)
-{
-    if (!p || (!buf && len))
-        return PRUN_BAD_ARG(p ? "buf is NULL" : "the handle is NULL");
-    return prun__read(prun__proc_group(p), stream, buf, len, timeout_ms);
-}
-
-int prun_readline(prun_proc *p, int stream, int timeout_ms, prun_buf *line)
-{
-    if (!p)
-        return PRUN_BAD_ARG("the handle is NULL");
-    return prun__readline(prun__proc_group(p), stream, timeout_ms, line);
 }
 
 void prun_free(prun_proc *p)

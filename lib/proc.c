@@ -64,11 +64,18 @@ void prun__child_destroy(struct prun_child *c)
     pthread_mutex_destroy(&c->lock);
 }
 
+/* reaped is read without the lock by prun__child_is_reaped: stored last,
+ * once the status it vouches for is in place. */
+static void mark_reaped(struct prun_child *c)
+{
+    __atomic_store_n(&c->reaped, 1, __ATOMIC_RELEASE);
+}
+
 static void set_status(struct prun_child *c, int code, int status)
 {
-    c->reaped = 1;
     c->returncode = code == CLD_EXITED ? status : -status;
     c->core_dumped = code == CLD_DUMPED;
+    mark_reaped(c);
 }
 
 static int status_lost(struct prun_child *c)
@@ -81,11 +88,11 @@ static int status_lost(struct prun_child *c)
 static int recover_status(struct prun_child *c)
 {
     struct pidfd_info_v0 info = {.mask = PIDFD_INFO_EXIT_BIT};
-    c->reaped = 1;
     memset(&c->rusage, 0, sizeof c->rusage);
     if (c->pidfd < 0 || ioctl(c->pidfd, PIDFD_GET_INFO_V0, &info) < 0 ||
         !(info.mask & PIDFD_INFO_EXIT_BIT)) {
         c->status_lost = 1;
+        mark_reaped(c);
         return status_lost(c);
     }
     int st = info.exit_code;
@@ -144,10 +151,7 @@ int prun__child_claim(struct prun_child *c)
 
 int prun__child_is_reaped(struct prun_child *c)
 {
-    pthread_mutex_lock(&c->lock);
-    int r = c->reaped;
-    pthread_mutex_unlock(&c->lock);
-    return r;
+    return __atomic_load_n(&c->reaped, __ATOMIC_ACQUIRE);
 }
 
 /* Without a pidfd to sleep on: short sleeps, doubling up to 20 ms. */
