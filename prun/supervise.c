@@ -113,7 +113,11 @@ static int freeze(struct supervisor *s)
     return 0;
 }
 
-/* sig, once, to every process below prun, then SIGCONT to them all. */
+/* sig to every process below prun, then SIGCONT to them all.  The
+ * stages' group gets it from the library in any case, as timeout(1)
+ * sends it to its group: the scans find nothing where /proc is not
+ * prun's (a PID namespace without its own /proc mount).  Stopped, a
+ * process that gets a signal twice has it pending once. */
 static void signal_tree(struct supervisor *s, int sig)
 {
     s->tree = TREE_SIGNALLED;
@@ -121,12 +125,10 @@ static void signal_tree(struct supervisor *s, int sig)
     if (sig == 0)
         return;
     int r = freeze(s);
+    prun_pipeline_send_signal(s->pl, sig);
     if (r == 0)
         r = prun_signal_descendants(sig);
-    if (r < 0) {
-        tree_failed(s, r);
-        prun_pipeline_send_signal(s->pl, sig);  /* the stages' group, at least */
-    }
+    tree_failed(s, r);
     prun_pipeline_send_signal(s->pl, SIGCONT);
     tree_failed(s, prun_signal_descendants(SIGCONT));
 }
