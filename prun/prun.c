@@ -86,7 +86,8 @@ static int is_exec_failure(const char *prog, int err)
     return same;
 }
 
-/* 127 not found, 126 not runnable, 125 prun's own failure (resources, -C). */
+/* 127 not found, 126 not runnable, 125 prun's own failure (resources,
+ * -C, a user, group or limit the library could not give the commands). */
 static int start_failed(struct run *run, int err, size_t failed)
 {
     const struct cli *cli = run->cli;
