@@ -113,6 +113,21 @@ static int start_failed(struct run *run, int err, size_t failed)
     return run->spawn_status;
 }
 
+/* The library finds the processes below prun in /proc.  In a PID
+ * namespace that shows another namespace's /proc (unshare --pid without
+ * --mount-proc) its numbers are not prun's, and a scan would signal (or
+ * reap) processes that are not below prun at all: then prun keeps to
+ * the stages' group, as it did before it was a subreaper. */
+static int proc_is_ours(void)
+{
+    char buf[32];
+    ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    return strtol(buf, NULL, 10) == (long)getpid();
+}
+
 /* Credentials, umask, limits and signals: the same for every stage. */
 static void child_opts(prun_opts *o, struct run *run)
 {
@@ -158,7 +173,7 @@ static int start(struct run *run)
     /* Orphans below prun become prun's children, to be reaped, and
      * signalled at the timeout wherever their session or group (not
      * with -f: the commands themselves only). */
-    run->subreaper = !cli->foreground && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
+    run->subreaper = !cli->foreground && proc_is_ours() && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
     run->started_ns = prun_clock_ns();
     int r = prun_pipeline_start(&run->pl, run->job.n, run->job.stages, &o, &failed);
     files_close_streams(&run->files);

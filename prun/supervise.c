@@ -124,11 +124,10 @@ static void signal_tree(struct supervisor *s, int sig)
     s->scan_at = 0;  /* once the stages are reaped, look at once */
     if (sig == 0)
         return;
-    int r = freeze(s);
+    int frozen = freeze(s);
     prun_pipeline_send_signal(s->pl, sig);
-    if (r == 0)
-        r = prun_signal_descendants(sig);
-    tree_failed(s, r);
+    int r = prun_signal_descendants(sig);
+    tree_failed(s, frozen < 0 ? frozen : r);
     prun_pipeline_send_signal(s->pl, SIGCONT);
     tree_failed(s, prun_signal_descendants(SIGCONT));
 }

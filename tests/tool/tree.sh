@@ -153,6 +153,13 @@ if [ "$(id -u)" = 0 ] && unshare --pid --fork true 2>/dev/null; then
     status_is 124 "init of a PID namespace" unshare --pid --fork --mount-proc "$PRUN" -t .1 sleep 10
     status_is 124 "init of a PID namespace, the parent's /proc" unshare --pid --fork "$PRUN" -t .1 sleep 10
     below "PID namespaces: prompt" "$(since "$start")" 8
+    # Not init, in a namespace whose /proc is the parent's: its pids are
+    # not prun's, and prun must not signal a sibling whose pid happens to
+    # be a descendant's in the other /proc (there, pids 3, 4, 5... are
+    # children of pid 2, kthreadd, and prun is pid 2 here).
+    same "a foreign /proc: no stranger is signalled" \
+        "$(unshare --pid --fork sh -c '"$0" -t .3 sleep 5 & sh -c "trap \"echo sibling got TERM\" TERM; sleep 2 & wait; echo sibling done"; wait' "$PRUN")" \
+        "sibling done"
 fi
 
 finish
