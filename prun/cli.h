@@ -3,6 +3,8 @@
 #ifndef PRUN_CLI_H
 #define PRUN_CLI_H
 
+#include "parse.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -11,6 +13,17 @@ struct env_change {
     int unset;
     const char *arg;
 };
+
+/* What --default-signal and --ignore-signal ask for one signal: the last
+ * one that names it wins, as in GNU env. */
+enum sig_action {
+    SIG_UNCHANGED = 0,
+    SIG_TO_DEFAULT,
+    SIG_TO_IGNORE,
+};
+#define SIG_ACTION_ALL 4  /* or'ed in: from an option without SIGS, which
+                           * passes over the signals that cannot be changed */
+#define CLI_NSIG 65       /* signals 1..64 */
 
 struct cli {
     const char *command_line;     /* -c */
@@ -25,6 +38,16 @@ struct cli {
     const char *stdin_path, *stdout_path, *stderr_path;
     int append, merge_stderr, pipefail;
     const char *report_path;
+    /* credentials and limits, for every stage */
+    const char *user, *group;     /* -U, -G: names or numbers, NULL: unchanged */
+    char **groups;                /* --groups: NULL-terminated, NULL when not given */
+    int umask_set;
+    unsigned umask;
+    struct rlimit_spec *rlimits;  /* --rlimit, one per resource, in order */
+    size_t n_rlimits;
+    /* env(1)'s signal options */
+    unsigned char sig_action[CLI_NSIG];  /* enum sig_action | SIG_ACTION_ALL */
+    sig_bits block;               /* --block-signal, less what --default-signal unblocked */
     char **operands;              /* COMMAND [ARG]... ['|' COMMAND [ARG]...]... */
     size_t n_operands;
 };

@@ -2,11 +2,13 @@
 /* parse.c - the -c splitter, DURATION and signal names (see parse.h). */
 #include "parse.h"
 
+#include <float.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 /* ---- -c LINE ---- */
 
@@ -287,6 +289,15 @@ static const char *decimal_end(const char *p)
     return p;
 }
 
+/* Whether the digits before the exponent are not all zeros. */
+static int nonzero_mantissa(const char *p, const char *end)
+{
+    for (; p < end && *p != 'e' && *p != 'E'; p++)
+        if (*p >= '1' && *p <= '9')
+            return 1;
+    return 0;
+}
+
 int parse_duration(const char *text, double *seconds)
 {
     static const struct { const char *suffix; double per_unit; } units[] = {
@@ -303,7 +314,12 @@ int parse_duration(const char *text, double *seconds)
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (strcmp(end, units[i].suffix) == 0) {
             /* dividing keeps 100ms at exactly the double nearest 0.1 */
-            *seconds = units[i].per_unit < 1 ? value / 1000 : value * units[i].per_unit;
+            double s = units[i].per_unit < 1 ? value / 1000 : value * units[i].per_unit;
+            /* A nonzero duration too small for a double (1e-10000) is the
+             * shortest positive time, as in GNU timeout 9, not "no limit". */
+            if (s == 0 && nonzero_mantissa(text, end))
+                s = DBL_TRUE_MIN;
+            *seconds = s;
             return 0;
         }
     return -1;
@@ -418,4 +434,190 @@ const char *signal_name(int sig, char *buf, size_t size)
     }
     snprintf(buf, size, "%d", sig);
     return buf;
+}
+
+int parse_timeout_signal(const char *text, int *sig)
+{
+    const char *p = text;
+    while (*p == '0')
+        p++;
+    if (p != text && *p == '\0') {
+        *sig = 0;
+        return 0;
+    }
+    return parse_signal(text, sig);
+}
+
+int parse_signal_list(const char *text, sig_bits *set, size_t *bad, size_t *bad_len)
+{
+    sig_bits bits = 0;
+    const char *p = text;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        if (len) {
+            char item[32];
+            int sig;
+            if (len >= sizeof item || (memcpy(item, p, len), item[len] = '\0', parse_signal(item, &sig))) {
+                *bad = (size_t)(p - text);
+                *bad_len = len;
+                return -1;
+            }
+            bits |= SIG_BIT(sig);
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    *set = bits;
+    return 0;
+}
+
+int parse_umask(const char *text, unsigned *mode)
+{
+    unsigned v = 0;
+    if (!*text)
+        return -1;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '7')
+            return -1;
+        v = v * 8 + (unsigned)(*p - '0');
+        if (v > 0777)
+            return -1;
+    }
+    *mode = v;
+    return 0;
+}
+
+/* ---- resource limits ---- */
+
+static const struct {
+    int resource;
+    const char *name;
+} rlimit_table[] = {
+    {RLIMIT_AS, "as"}, {RLIMIT_CORE, "core"}, {RLIMIT_CPU, "cpu"}, {RLIMIT_DATA, "data"},
+    {RLIMIT_FSIZE, "fsize"}, {RLIMIT_LOCKS, "locks"}, {RLIMIT_MEMLOCK, "memlock"},
+    {RLIMIT_MSGQUEUE, "msgqueue"}, {RLIMIT_NICE, "nice"}, {RLIMIT_NOFILE, "nofile"},
+    {RLIMIT_NPROC, "nproc"}, {RLIMIT_RSS, "rss"}, {RLIMIT_RTPRIO, "rtprio"},
+    {RLIMIT_RTTIME, "rttime"}, {RLIMIT_SIGPENDING, "sigpending"}, {RLIMIT_STACK, "stack"},
+};
+
+const char *rlimit_name(int resource)
+{
+    for (size_t i = 0; i < sizeof rlimit_table / sizeof rlimit_table[0]; i++)
+        if (rlimit_table[i].resource == resource)
+            return rlimit_table[i].name;
+    return NULL;
+}
+
+/* One limit, len bytes at p: a decimal number that fits in rlim_t, or
+ * unlimited / infinity. */
+static int parse_limit(const char *p, size_t len, unsigned long long *value)
+{
+    if ((len == 9 && strncmp(p, "unlimited", 9) == 0) || (len == 8 && strncmp(p, "infinity", 8) == 0)) {
+        *value = RLIM_INFINITY;
+        return 0;
+    }
+    unsigned long long v = 0;
+    if (len == 0)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (!is_digit(p[i]))
+            return -1;
+        unsigned d = (unsigned)(p[i] - '0');
+        if (v > ((unsigned long long)(rlim_t)-1 - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *value = v;
+    return 0;
+}
+
+static int rlimit_fail(enum rlimit_status *status, enum rlimit_status why, size_t *bad,
+                       size_t *bad_len, size_t at, size_t len)
+{
+    *status = why;
+    *bad = at;
+    *bad_len = len;
+    return -1;
+}
+
+int parse_rlimit(const char *text, struct rlimit_spec *out, enum rlimit_status *status,
+                 size_t *bad, size_t *bad_len)
+{
+    const char *eq = strchr(text, '=');
+    size_t all = strlen(text);
+    memset(out, 0, sizeof *out);
+    *status = RLIMIT_SPEC_OK;
+    if (!eq || eq == text)
+        return rlimit_fail(status, RLIMIT_SPEC_SYNTAX, bad, bad_len, 0, all);
+    size_t name_len = (size_t)(eq - text);
+    out->resource = -1;
+    for (size_t i = 0; i < sizeof rlimit_table / sizeof rlimit_table[0]; i++)
+        if (strlen(rlimit_table[i].name) == name_len && strncmp(text, rlimit_table[i].name, name_len) == 0)
+            out->resource = rlimit_table[i].resource;
+    if (out->resource < 0)
+        return rlimit_fail(status, RLIMIT_SPEC_RESOURCE, bad, bad_len, 0, name_len);
+    const char *soft = eq + 1, *colon = strchr(soft, ':');
+    size_t soft_len = colon ? (size_t)(colon - soft) : strlen(soft);
+    if (!colon) {  /* SOFT alone sets both */
+        if (parse_limit(soft, soft_len, &out->soft))
+            return rlimit_fail(status, RLIMIT_SPEC_VALUE, bad, bad_len, (size_t)(soft - text), soft_len);
+        out->hard = out->soft;
+        return 0;
+    }
+    const char *hard = colon + 1;
+    size_t hard_len = strlen(hard);
+    if (soft_len == 0 && hard_len == 0)
+        return rlimit_fail(status, RLIMIT_SPEC_SYNTAX, bad, bad_len, 0, all);
+    out->keep_soft = soft_len == 0;
+    out->keep_hard = hard_len == 0;
+    if (!out->keep_soft && parse_limit(soft, soft_len, &out->soft))
+        return rlimit_fail(status, RLIMIT_SPEC_VALUE, bad, bad_len, (size_t)(soft - text), soft_len);
+    if (!out->keep_hard && parse_limit(hard, hard_len, &out->hard))
+        return rlimit_fail(status, RLIMIT_SPEC_VALUE, bad, bad_len, (size_t)(hard - text), hard_len);
+    if (!out->keep_soft && !out->keep_hard && out->hard != RLIM_INFINITY && out->soft > out->hard)
+        return rlimit_fail(status, RLIMIT_SPEC_ORDER, bad, bad_len, (size_t)(soft - text),
+                           all - (size_t)(soft - text));
+    return 0;
+}
+
+/* ---- --groups ---- */
+
+int parse_group_list(const char *text, char ***out, size_t *bad)
+{
+    size_t len = strlen(text), n = *text ? 1 : 0;
+    *out = NULL;
+    for (const char *p = text; *p; p++)
+        n += *p == ',';
+    for (size_t i = 0, start = 0; *text && i <= len; i++)
+        if (text[i] == ',' || text[i] == '\0') {
+            if (i == start) {
+                *bad = start;
+                return -1;
+            }
+            start = i + 1;
+        }
+    if (len >= SIZE_MAX / 2 - sizeof(char *) * (n + 1)) {
+        *bad = (size_t)-1;
+        return -1;
+    }
+    char **v = malloc((n + 1) * sizeof *v + len + 1);
+    if (!v) {
+        *bad = (size_t)-1;
+        return -1;
+    }
+    char *copy = (char *)(v + n + 1);
+    memcpy(copy, text, len + 1);
+    size_t k = 0;
+    if (*copy)
+        for (char *item = copy;; item++) {
+            v[k++] = item;
+            item = strchr(item, ',');
+            if (!item)
+                break;
+            *item = '\0';
+        }
+    v[k] = NULL;
+    *out = v;
+    return 0;
 }

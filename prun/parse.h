@@ -40,11 +40,62 @@ void cmd_pipeline_free(struct cmd_pipeline *pl);
 void split_error_message(const struct split_error *err, char *buf, size_t size);
 
 /* A non-negative decimal number with an optional unit ms, s, m, h or d,
- * in seconds (possibly huge: the caller saturates).  0 or -1. */
+ * in seconds (possibly huge: the caller saturates).  A nonzero number
+ * that underflows (1e-10000) is the smallest positive double, never 0,
+ * which means "no limit".  0 or -1. */
 int parse_duration(const char *text, double *seconds);
 
 /* TERM, SIGTERM, sigterm, 15, RTMIN+2, RTMAX-1...: 0 with *sig set, or -1. */
 int parse_signal(const char *text, int *sig);
+
+/* -s: what parse_signal takes, or 0 (digits, all zeros), the null
+ * signal, which GNU timeout accepts too. */
+int parse_timeout_signal(const char *text, int *sig);
+
+/* A bit per signal: bit N-1 for signal N (Linux has 64). */
+typedef unsigned long long sig_bits;
+#define SIG_BIT(sig) (1ULL << ((sig) - 1))
+
+/* SIGS of env(1)'s --default-signal=SIGS and friends: signals as
+ * parse_signal takes them, separated by commas; empty items are skipped
+ * (so "" is no signal at all), as GNU env does.  0 with *set filled in,
+ * or -1 with the item that is not a signal at text + *bad, *bad_len
+ * bytes long. */
+int parse_signal_list(const char *text, sig_bits *set, size_t *bad, size_t *bad_len);
+
+/* --umask=MODE: octal digits, at most 0777.  0 or -1. */
+int parse_umask(const char *text, unsigned *mode);
+
+/* --rlimit=RESOURCE=SOFT[:HARD]: RESOURCE as prlimit(1) names it, each
+ * limit a decimal number or "unlimited" (or "infinity"); SOFT alone sets
+ * both; an empty SOFT or HARD beside the other keeps that one as it is
+ * (keep_soft, keep_hard: the caller fills it in). */
+struct rlimit_spec {
+    int resource;              /* RLIMIT_NOFILE, ... */
+    int keep_soft, keep_hard;
+    unsigned long long soft, hard; /* rlim_t; RLIM_INFINITY for unlimited */
+};
+
+enum rlimit_status {
+    RLIMIT_SPEC_OK = 0,
+    RLIMIT_SPEC_SYNTAX,        /* not RESOURCE=SOFT[:HARD] */
+    RLIMIT_SPEC_RESOURCE,      /* an unknown RESOURCE */
+    RLIMIT_SPEC_VALUE,         /* a limit that is not a number or unlimited */
+    RLIMIT_SPEC_ORDER,         /* SOFT above HARD */
+};
+
+/* 0, or -1 with *status saying why and text + *bad, *bad_len the part
+ * at fault (the resource or the limit). */
+int parse_rlimit(const char *text, struct rlimit_spec *out, enum rlimit_status *status,
+                 size_t *bad, size_t *bad_len);
+/* prlimit(1)'s name of an RLIMIT_* resource, or NULL. */
+const char *rlimit_name(int resource);
+
+/* --groups=LIST: names or numbers separated by commas; "" is the empty
+ * list.  0 with *out a malloc'ed NULL-terminated vector (one block: free
+ * it alone), or -1: *out NULL and, when an item is empty, *bad its
+ * offset (out of memory: *bad is (size_t)-1). */
+int parse_group_list(const char *text, char ***out, size_t *bad);
 
 /* The name without "SIG" (TERM, RTMIN+2), or the number in decimal;
  * written to buf (16 bytes are always enough), which is returned. */

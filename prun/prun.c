@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +35,9 @@ struct run {
     size_t failed_stage;
     char spawn_error[512];
     char names[256];           /* "yes | head", for -v */
+    struct prun_rlimit *rlimits;
+    sigset_t block;            /* --block-signal */
+    int subreaper;             /* what the commands leave behind is prun's */
 };
 
 /* The shell's view of a returncode: the exit status, or 128+N for
@@ -63,7 +67,27 @@ static int is_resource_error(int err)
     return err == -EAGAIN || err == -ENOMEM || err == -EMFILE || err == -ENFILE;
 }
 
-/* 127 not found, 126 not runnable, 125 prun's own failure (resources, -C). */
+/* Whether the library failed on the program itself (its exec), which is
+ * the command's 126 or 127, rather than on what prun asked for (a user
+ * or group not in the database, a step of the child's setup such as
+ * setresuid or setrlimit), which is prun's 125.  The library says which
+ * only in its sentence: "cannot run 'PROG': ERROR" is the exec (see
+ * prun_popen(3), ERRORS); any other sentence is a step of its own. */
+static int is_exec_failure(const char *prog, int err)
+{
+    const char *said = prun_last_error();
+    size_t said_len = strlen(said);
+    char *want = NULL;
+    if (asprintf(&want, "cannot run '%s': %s", prog, prun_strerror(err)) < 0)
+        return 1;
+    /* a sentence too long for the library's buffer is cut short */
+    int same = strncmp(said, want, said_len) == 0 && (said_len == strlen(want) || said_len >= 1000);
+    free(want);
+    return same;
+}
+
+/* 127 not found, 126 not runnable, 125 prun's own failure (resources,
+ * -C, a user, group or limit the library could not give the commands). */
 static int start_failed(struct run *run, int err, size_t failed)
 {
     const struct cli *cli = run->cli;
@@ -71,7 +95,8 @@ static int start_failed(struct run *run, int err, size_t failed)
         fprintf(stderr, "prun: %s\n", prun_last_error());
         return 125;
     }
-    if (is_resource_error(err) || failed >= run->job.n) {
+    if (is_resource_error(err) || failed >= run->job.n ||
+        !is_exec_failure(run->job.shown[failed][0], err)) {
         fprintf(stderr, "prun: %s\n", prun_last_error());
         return 125;
     }
@@ -88,6 +113,50 @@ static int start_failed(struct run *run, int err, size_t failed)
     return run->spawn_status;
 }
 
+/* The library finds the processes below prun in /proc.  In a PID
+ * namespace that shows another namespace's /proc (unshare --pid without
+ * --mount-proc) its numbers are not prun's, and a scan would signal (or
+ * reap) processes that are not below prun at all: then prun keeps to
+ * the stages' group, as it did before it was a subreaper. */
+static int proc_is_ours(void)
+{
+    char buf[32];
+    ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    return strtol(buf, NULL, 10) == (long)getpid();
+}
+
+/* Credentials, umask, limits and signals: the same for every stage. */
+static void child_opts(prun_opts *o, struct run *run)
+{
+    const struct cli *cli = run->cli;
+    o->user = cli->user;
+    o->group = cli->group;
+    o->extra_groups = (const char *const *)cli->groups;
+    if (cli->umask_set)
+        o->umask = PRUN_UMASK(cli->umask);
+    for (size_t i = 0; i < cli->n_rlimits; i++)
+        run->rlimits[i] = (struct prun_rlimit){cli->rlimits[i].resource,
+                                               {cli->rlimits[i].soft, cli->rlimits[i].hard}};
+    o->rlimits = run->rlimits;
+    o->n_rlimits = cli->n_rlimits;
+    /* What prun ignores, the commands ignore: nohup, a shell's background
+     * job, env's --ignore-signal (sigs.c set prun's own dispositions). */
+    o->signals = PRUN_SIGNALS_KEEP;
+    /* Killed, even by SIGKILL, prun takes the commands with it, as
+     * timeout(1) does; -s 0 sends nothing. */
+    o->pdeathsig = cli->signal;
+    if (cli->block) {
+        sigemptyset(&run->block);
+        for (int sig = 1; sig < CLI_NSIG; sig++)
+            if (cli->block & SIG_BIT(sig))
+                sigaddset(&run->block, sig);  /* fails for glibc's 32 and 33: as sigfillset */
+        o->sigmask = &run->block;
+    }
+}
+
 static int start(struct run *run)
 {
     const struct cli *cli = run->cli;
@@ -100,12 +169,17 @@ static int start(struct run *run)
     o.keep_pgroup = cli->foreground;
     o.take_tty = !cli->foreground;  /* the library checks for a terminal */
     o.pipefail = cli->pipefail;
+    child_opts(&o, run);
+    /* Orphans below prun become prun's children, to be reaped, and
+     * signalled at the timeout wherever their session or group (not
+     * with -f: the commands themselves only). */
+    run->subreaper = !cli->foreground && proc_is_ours() && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
     run->started_ns = prun_clock_ns();
     int r = prun_pipeline_start(&run->pl, run->job.n, run->job.stages, &o, &failed);
     files_close_streams(&run->files);
     if (r)
         return start_failed(run, r, failed);
-    supervise_start(&run->sv, cli, run->pl, &run->signals, run->names);
+    supervise_start(&run->sv, cli, run->pl, &run->signals, run->names, run->subreaper);
     return 0;
 }
 
@@ -163,8 +237,11 @@ static int write_report(const struct run *run, int status)
     if (stages) {
         for (size_t i = 0; i < run->job.n; i++)
             fill_stage(run, i, &stages[i]);
+        const struct cli *cli = run->cli;
         struct report rep = {status, run->sv.timed_out, run->sv.first_signal,
-                             (double)run->elapsed_ns / 1e9, run->job.n, stages};
+                             (double)run->elapsed_ns / 1e9, cli->user, cli->group, cli->groups,
+                             cli->umask_set ? (int)cli->umask : -1, cli->rlimits, cli->n_rlimits,
+                             run->job.n, stages};
         r = report_write(run->files.report, &rep);
         err = errno;
         free(stages);
@@ -200,6 +277,14 @@ static int prepare(struct run *run)
     if (job_build(&run->job, cli))
         return -1;
     job_names(&run->job, run->names, sizeof run->names);
+    run->rlimits = calloc(cli->n_rlimits + 1, sizeof *run->rlimits);
+    if (!run->rlimits) {
+        fprintf(stderr, "prun: %s\n", strerror(ENOMEM));
+        return -1;
+    }
+    /* The dispositions first: which signals prun watches follows them. */
+    if (sigs_set_dispositions(cli))
+        return -1;
     if ((r = env_build(environ, cli, &run->env)) || (r = sigwatch_start(&run->signals))) {
         fprintf(stderr, "prun: %s\n", strerror(-r));
         return -1;
@@ -226,6 +311,7 @@ static int run_cli(const struct cli *cli, int *raise_sig)
     prun_pipeline_free(run.pl);
     sigwatch_stop(&run.signals);
     free(run.env);
+    free(run.rlimits);
     job_free(&run.job);
     return status;
 }

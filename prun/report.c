@@ -4,6 +4,7 @@
 
 #include "parse.h"
 
+#include <sys/resource.h>
 #include <sys/time.h>
 
 /* The length of the well-formed UTF-8 sequence at s, or 0: overlong
@@ -112,6 +113,57 @@ static void write_stage(FILE *f, const struct report_stage *st)
             have_info ? in->rusage.ru_maxrss : 0L);
 }
 
+static void json_string_or_null(FILE *f, const char *s)
+{
+    if (s)
+        json_string(f, s);
+    else
+        fputs("null", f);
+}
+
+static void json_limit(FILE *f, unsigned long long v)
+{
+    if (v == (unsigned long long)RLIM_INFINITY)
+        fputs("\"unlimited\"", f);
+    else
+        fprintf(f, "%llu", v);
+}
+
+/* "user", "group", "groups", "umask" and "rlimits", each null (or {})
+ * when not asked for. */
+static void write_credentials(FILE *f, const struct report *r)
+{
+    fputs(",\"user\":", f);
+    json_string_or_null(f, r->user);
+    fputs(",\"group\":", f);
+    json_string_or_null(f, r->group);
+    fputs(",\"groups\":", f);
+    if (r->groups) {
+        putc('[', f);
+        for (size_t i = 0; r->groups[i]; i++) {
+            if (i)
+                putc(',', f);
+            json_string(f, r->groups[i]);
+        }
+        putc(']', f);
+    } else
+        fputs("null", f);
+    if (r->umask >= 0)
+        fprintf(f, ",\"umask\":\"%04o\"", (unsigned)r->umask);
+    else
+        fputs(",\"umask\":null", f);
+    fputs(",\"rlimits\":{", f);
+    for (size_t i = 0; i < r->n_rlimits; i++) {
+        const struct rlimit_spec *l = &r->rlimits[i];
+        fprintf(f, "%s\"%s\":{\"soft\":", i ? "," : "", rlimit_name(l->resource));
+        json_limit(f, l->soft);
+        fputs(",\"hard\":", f);
+        json_limit(f, l->hard);
+        putc('}', f);
+    }
+    putc('}', f);
+}
+
 int report_write(FILE *f, const struct report *r)
 {
     char name[16];
@@ -121,7 +173,9 @@ int report_write(FILE *f, const struct report *r)
         json_string(f, signal_name(r->signal_sent, name, sizeof name));
     else
         fputs("null", f);
-    fprintf(f, ",\"elapsed_s\":%.6f,\"stages\":[", r->elapsed_s);
+    fprintf(f, ",\"elapsed_s\":%.6f", r->elapsed_s);
+    write_credentials(f, r);
+    fputs(",\"stages\":[", f);
     for (size_t i = 0; i < r->n_stages; i++) {
         if (i)
             putc(',', f);

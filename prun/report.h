@@ -14,11 +14,19 @@ struct report_stage {
     int status;              /* the shell's view: code, 128+N; for a spawn error 126/127 */
 };
 
+struct rlimit_spec;
+
 struct report {
     int exit_status;
     int timed_out;
     int signal_sent;         /* the first signal sent to the stages, 0 for none */
     double elapsed_s;
+    /* what every stage ran with, as asked for (NULL, -1: unchanged) */
+    const char *user, *group;
+    char *const *groups;
+    int umask;
+    const struct rlimit_spec *rlimits;
+    size_t n_rlimits;
     size_t n_stages;
     const struct report_stage *stages;
 };

@@ -2,7 +2,11 @@
 /* sigs.c - the signals prun forwards, waits on, and dies of. */
 #include "sigs.h"
 
+#include "cli.h"
+#include "parse.h"
+
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -32,6 +36,38 @@ static void add_unless_ignored(sigset_t *set, int sig)
 {
     if (!ignored(sig))
         sigaddset(set, sig);
+}
+
+static int set_disposition(int sig, void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(sig, &sa, NULL);
+}
+
+int sigs_set_dispositions(const struct cli *cli)
+{
+    if (cli->signal && ignored(cli->signal))
+        set_disposition(cli->signal, SIG_DFL);
+    if (ignored(SIGALRM))
+        set_disposition(SIGALRM, SIG_DFL);
+    for (int sig = 1; sig < CLI_NSIG; sig++) {
+        int action = cli->sig_action[sig] & ~SIG_ACTION_ALL, all = cli->sig_action[sig] & SIG_ACTION_ALL;
+        if (action == SIG_UNCHANGED || (sig == SIGCHLD && action == SIG_TO_IGNORE))
+            continue;
+        if (set_disposition(sig, action == SIG_TO_IGNORE ? SIG_IGN : SIG_DFL) == 0 || all)
+            continue;
+        char name[16];
+        signal_name(sig, name, sizeof name);
+        if (action == SIG_TO_IGNORE)
+            fprintf(stderr, "prun: cannot ignore signal %s: %s\n", name, strerror(errno));
+        else
+            fprintf(stderr, "prun: cannot set signal %s to its default: %s\n", name, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 int sigwatch_start(struct sigwatch *w)

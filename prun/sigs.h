@@ -8,7 +8,8 @@
 
 /* The forwarded signals and SIGCHLD are blocked and read from a signalfd,
  * so one poll() waits for a stage's exit, a signal and a deadline at once
- * without races.  The stages get an empty mask from the library. */
+ * without races.  The stages get an empty mask from the library (or
+ * --block-signal's), and prun's own dispositions (PRUN_SIGNALS_KEEP). */
 struct sigwatch {
     int fd;
     sigset_t forward; /* the terminating signals not ignored at startup */
@@ -21,6 +22,15 @@ struct sigevent_info {
     int status;   /* SIGCHLD: the exit status or the signal */
     pid_t sender;
 };
+
+/* The dispositions the commands are to start with, set on prun itself,
+ * which never handles a signal (the library passes ignored and default
+ * ones on): as timeout(1), the timeout signal and SIGALRM are no longer
+ * ignored; then env(1)'s --default-signal and --ignore-signal.  SIGCHLD
+ * stays at its default whatever they say: prun waits for the commands.
+ * 0, or -1 after saying why on stderr. */
+struct cli;
+int sigs_set_dispositions(const struct cli *cli);
 
 /* Blocks and watches the forwarded signals, SIGCHLD and SIGCONT. */
 int sigwatch_start(struct sigwatch *w);  /* 0 or -errno */

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static double duration(const char *text)
 {
@@ -32,6 +33,16 @@ START_TEST(durations)
     ck_assert(duration("1e3") == 1000);
     ck_assert(duration("2.5e-1s") == 0.25);
     ck_assert(duration("1e400") > 1e300);  /* huge: the caller saturates */
+    /* too small for a double, but not zero: the shortest positive time */
+    ck_assert(duration("1e-10000") > 0);
+    ck_assert(duration("1e-10000") < 1e-300);
+    ck_assert(duration("0.0001e-9999s") > 0);
+    ck_assert(duration("1e-10000ms") > 0);
+    ck_assert(duration("1e-320ms") > 0);   /* subnormal, then divided */
+    ck_assert(duration("5e-324") > 0);
+    ck_assert(duration("0e-10000") == 0);  /* zero stays zero: no limit */
+    ck_assert(duration("0.000e-10000ms") == 0);
+    ck_assert(duration("00.0") == 0);
     static const char *const bad[] = {
         "", "-1", "+1", " 1", "1 ", "1..2", ".", "e5", "1e", "1e+", "0x10", "inf", "nan",
         "5x", "5sec", "1.5mm", "5 s", "5S", "1,5", "ms", "1m5", "--1",
@@ -85,6 +96,163 @@ START_TEST(signal_names)
         int again = 0;
         ck_assert_int_eq(parse_signal(signal_name(sig, buf, sizeof buf), &again), 0);
         ck_assert_int_eq(again, sig);
+    }
+}
+END_TEST
+
+START_TEST(timeout_signals)
+{
+    int sig = -1;
+    ck_assert_int_eq(parse_timeout_signal("0", &sig), 0);
+    ck_assert_int_eq(sig, 0);
+    ck_assert_int_eq(parse_timeout_signal("000", &sig), 0);
+    ck_assert_int_eq(sig, 0);
+    ck_assert_int_eq(parse_timeout_signal("TERM", &sig), 0);
+    ck_assert_int_eq(sig, SIGTERM);
+    ck_assert_int_eq(parse_timeout_signal("09", &sig), 0);
+    ck_assert_int_eq(sig, SIGKILL);
+    static const char *const bad[] = {"", "-0", "0x", "EXIT", "65", "+0", "0 "};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(parse_timeout_signal(bad[i], &sig) == -1, "'%s' accepted", bad[i]);
+}
+END_TEST
+
+static sig_bits signal_list(const char *text)
+{
+    sig_bits set = 0;
+    size_t at, len;
+    ck_assert_msg(parse_signal_list(text, &set, &at, &len) == 0, "'%s' rejected", text);
+    return set;
+}
+
+START_TEST(signal_lists)
+{
+    ck_assert(signal_list("") == 0);
+    ck_assert(signal_list(",") == 0);
+    ck_assert(signal_list("INT") == SIG_BIT(SIGINT));
+    ck_assert(signal_list("int,SIGPIPE,15") == (SIG_BIT(SIGINT) | SIG_BIT(SIGPIPE) | SIG_BIT(SIGTERM)));
+    ck_assert(signal_list(",,HUP,,HUP,") == SIG_BIT(SIGHUP));  /* empty items skipped */
+    ck_assert(signal_list("RTMIN+1,64") == (SIG_BIT(SIGRTMIN + 1) | SIG_BIT(64)));
+    ck_assert(signal_list("KILL,STOP") == (SIG_BIT(SIGKILL) | SIG_BIT(SIGSTOP)));
+    static const struct { const char *text; size_t at, len; } bad[] = {
+        {"FOO", 0, 3}, {"INT,FOO", 4, 3}, {"INT,0,PIPE", 4, 1}, {"PIPE,65", 5, 2},
+        {"HUP, INT", 4, 4}, {",XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX,INT", 1, 39},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sig_bits set = 7;
+        size_t at = 99, len = 99;
+        ck_assert_msg(parse_signal_list(bad[i].text, &set, &at, &len) == -1, "'%s' accepted", bad[i].text);
+        ck_assert_uint_eq(at, bad[i].at);
+        ck_assert_uint_eq(len, bad[i].len);
+        ck_assert(set == 7);  /* untouched */
+    }
+}
+END_TEST
+
+START_TEST(umasks)
+{
+    unsigned mode = 1;
+    ck_assert_int_eq(parse_umask("022", &mode), 0);
+    ck_assert_uint_eq(mode, 022);
+    ck_assert_int_eq(parse_umask("0", &mode), 0);
+    ck_assert_uint_eq(mode, 0);
+    ck_assert_int_eq(parse_umask("777", &mode), 0);
+    ck_assert_uint_eq(mode, 0777);
+    ck_assert_int_eq(parse_umask("0000077", &mode), 0);
+    ck_assert_uint_eq(mode, 077);
+    static const char *const bad[] = {"", "8", "1000", "0o22", "u=rwx", "-022", " 022", "022 ", "99999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(parse_umask(bad[i], &mode) == -1, "'%s' accepted", bad[i]);
+}
+END_TEST
+
+static struct rlimit_spec rlimit_of(const char *text)
+{
+    struct rlimit_spec r;
+    enum rlimit_status st;
+    size_t at, len;
+    ck_assert_msg(parse_rlimit(text, &r, &st, &at, &len) == 0, "'%s' rejected", text);
+    ck_assert_int_eq(st, RLIMIT_SPEC_OK);
+    return r;
+}
+
+START_TEST(rlimits)
+{
+    struct rlimit_spec r = rlimit_of("nofile=100");
+    ck_assert(r.resource == RLIMIT_NOFILE && r.soft == 100 && r.hard == 100 && !r.keep_soft && !r.keep_hard);
+    r = rlimit_of("core=0:unlimited");
+    ck_assert(r.resource == RLIMIT_CORE && r.soft == 0 && r.hard == RLIM_INFINITY);
+    r = rlimit_of("cpu=unlimited");
+    ck_assert(r.soft == RLIM_INFINITY && r.hard == RLIM_INFINITY);
+    r = rlimit_of("stack=infinity:infinity");
+    ck_assert(r.resource == RLIMIT_STACK && r.soft == RLIM_INFINITY && r.hard == RLIM_INFINITY);
+    r = rlimit_of("nproc=10:");
+    ck_assert(r.resource == RLIMIT_NPROC && r.soft == 10 && r.keep_hard && !r.keep_soft);
+    r = rlimit_of("fsize=:4096");
+    ck_assert(r.resource == RLIMIT_FSIZE && r.hard == 4096 && r.keep_soft && !r.keep_hard);
+    r = rlimit_of("as=18446744073709551615");
+    ck_assert(r.soft == 18446744073709551615ULL);
+    r = rlimit_of("msgqueue=5:unlimited");
+    ck_assert(r.soft == 5 && r.hard == RLIM_INFINITY);
+    static const char *const names[] = {"as", "core", "cpu", "data", "fsize", "locks", "memlock",
+        "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char text[32];
+        snprintf(text, sizeof text, "%s=1", names[i]);
+        ck_assert_str_eq(rlimit_name(rlimit_of(text).resource), names[i]);
+    }
+    ck_assert_ptr_null(rlimit_name(-1));
+    static const struct { const char *text; enum rlimit_status st; size_t at, len; } bad[] = {
+        {"nofile", RLIMIT_SPEC_SYNTAX, 0, 6}, {"=5", RLIMIT_SPEC_SYNTAX, 0, 2},
+        {"nofile=:", RLIMIT_SPEC_SYNTAX, 0, 8}, {"nofile=", RLIMIT_SPEC_VALUE, 7, 0},
+        {"foo=1", RLIMIT_SPEC_RESOURCE, 0, 3}, {"NOFILE=1", RLIMIT_SPEC_RESOURCE, 0, 6},
+        {"nofil=1", RLIMIT_SPEC_RESOURCE, 0, 5}, {"nofile=abc", RLIMIT_SPEC_VALUE, 7, 3},
+        {"nofile=1:x", RLIMIT_SPEC_VALUE, 9, 1}, {"nofile=-1", RLIMIT_SPEC_VALUE, 7, 2},
+        {"nofile=1:2:3", RLIMIT_SPEC_VALUE, 9, 3}, {"nofile=18446744073709551616", RLIMIT_SPEC_VALUE, 7, 20},
+        {"nofile=10:5", RLIMIT_SPEC_ORDER, 7, 4}, {"nofile=unlimited:5", RLIMIT_SPEC_ORDER, 7, 11},
+        {"nofile= 1", RLIMIT_SPEC_VALUE, 7, 2}, {"nofile=1k", RLIMIT_SPEC_VALUE, 7, 2},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct rlimit_spec out;
+        enum rlimit_status st;
+        size_t at = 99, len = 99;
+        ck_assert_msg(parse_rlimit(bad[i].text, &out, &st, &at, &len) == -1, "'%s' accepted", bad[i].text);
+        ck_assert_msg(st == bad[i].st && at == bad[i].at && len == bad[i].len,
+                      "'%s': status %d at %zu len %zu", bad[i].text, (int)st, at, len);
+    }
+}
+END_TEST
+
+static char *groups_joined(const char *text)
+{
+    char **v;
+    size_t bad;
+    static char out[128];
+    ck_assert_msg(parse_group_list(text, &v, &bad) == 0, "'%s' rejected", text);
+    out[0] = '\0';
+    for (char **g = v; *g; g++) {
+        strcat(out, "<");
+        strcat(out, *g);
+        strcat(out, ">");
+    }
+    free(v);
+    return out;
+}
+
+START_TEST(group_lists)
+{
+    ck_assert_str_eq(groups_joined(""), "");
+    ck_assert_str_eq(groups_joined("wheel"), "<wheel>");
+    ck_assert_str_eq(groups_joined("wheel,10,audio"), "<wheel><10><audio>");
+    static const struct { const char *text; size_t at; } bad[] = {
+        {",", 0}, {"a,", 2}, {",a", 0}, {"a,,b", 2},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char **v = (char **)1;
+        size_t at = 99;
+        ck_assert_msg(parse_group_list(bad[i].text, &v, &at) == -1, "'%s' accepted", bad[i].text);
+        ck_assert_ptr_null(v);
+        ck_assert_uint_eq(at, bad[i].at);
     }
 }
 END_TEST
@@ -242,6 +410,11 @@ int main(void)
     TCase *tc = tcase_create("parse");
     tcase_add_test(tc, durations);
     tcase_add_test(tc, signal_names);
+    tcase_add_test(tc, timeout_signals);
+    tcase_add_test(tc, signal_lists);
+    tcase_add_test(tc, umasks);
+    tcase_add_test(tc, rlimits);
+    tcase_add_test(tc, group_lists);
     tcase_add_test(tc, split_words_and_stages);
     tcase_add_test(tc, split_rejects);
     tcase_add_test(tc, json_strings);

@@ -12,8 +12,12 @@ void tty_stages_stopped(prun_pipeline *pl, int stop_sig)
     if (pgid <= 0 || tcgetpgrp(0) != pgid)
         return;
     tcsetpgrp(0, getpgrp());
-    /* The stop continues when the shell sends SIGCONT (fg or bg). */
-    raise(stop_sig == SIGSTOP ? SIGSTOP : SIGTSTP);
+    /* The stop continues when the shell sends SIGCONT (fg or bg).  An
+     * ignored SIGTSTP (--ignore-signal=TSTP) would not stop prun. */
+    struct sigaction sa;
+    int tstp_ignored = sigaction(SIGTSTP, NULL, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) &&
+                       sa.sa_handler == SIG_IGN;
+    raise(stop_sig == SIGSTOP || tstp_ignored ? SIGSTOP : SIGTSTP);
 }
 
 void tty_continued(prun_pipeline *pl)

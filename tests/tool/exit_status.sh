@@ -19,7 +19,7 @@ contains "bad --kill-after message" "$TMP/err" "prun: invalid time interval 'abc
 status_is 125 "bad signal" "$PRUN" -t 1 -s FOO touch "$TMP/ran" 2>"$TMP/err"
 same "bad signal message" "$(cat "$TMP/err")" "prun: 'FOO': invalid signal
 Try 'prun --help' for more information."
-for s in 0 65 999999999999 SIG RTMIN+99 RTMAX-99 TERM1 -15 ''; do
+for s in 65 999999999999 SIG RTMIN+99 RTMAX-99 TERM1 -15 '' -0 EXIT; do
     status_is 125 "bad signal '$s'" "$PRUN" -s "$s" true 2>/dev/null
 done
 status_is 125 "unreadable --stdin" "$PRUN" --stdin="$TMP/nonexistent" touch "$TMP/ran" 2>"$TMP/err"

@@ -103,6 +103,37 @@ now() {
     date +%s.%N
 }
 
+# Seconds since START (a value of now), for coarse time bounds.
+since() {
+    awk -v s="$1" -v n="$(now)" 'BEGIN { print n - s }'
+}
+
+# alive PID: the process exists and is not a zombie (this machine's init
+# may be slow to reap, or not reap at all, what is reparented to it).
+alive() {
+    [ -r "/proc/$1/stat" ] || return 1
+    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+    [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# sig_in_mask MASK SIG: whether signal number SIG is in MASK, one of the
+# 16 hex digit masks of /proc/PID/status (SigIgn, SigBlk...), split in two
+# as a shell's arithmetic may be signed 64-bit.
+sig_in_mask() {
+    mask_hi=$(printf '%s' "$1" | cut -c1-8)
+    mask_lo=$(printf '%s' "$1" | cut -c9-16)
+    if [ "$2" -le 32 ]; then
+        [ $(( (0x$mask_lo >> ($2 - 1)) & 1 )) = 1 ]
+    else
+        [ $(( (0x$mask_hi >> ($2 - 33)) & 1 )) = 1 ]
+    fi
+}
+
+# mask_of FIELD FILE: the mask in a copy of /proc/PID/status.
+mask_of() {
+    sed -n "s/^$1:[[:space:]]*//p" "$2"
+}
+
 # A FIFO a background command writes a line to once it is ready:
 # `read_marker NAME` blocks until then (never a sleep).
 make_marker() {

@@ -11,7 +11,9 @@ same "--help starts with Usage" "$(head -1 help.out)" \
     "Usage: prun [OPTION]... [--] COMMAND [ARG]... ['|' COMMAND [ARG]...]..."
 for opt in --command= --shell --timeout= --signal= --kill-after= --preserve-status --foreground \
     --verbose --chdir= --ignore-environment --unset= --env= --stdin= --stdout= --stderr= \
-    --append --merge-stderr --pipefail --report= --help --version 'Exit status:'; do
+    --append --merge-stderr --pipefail --report= --help --version 'Exit status:' \
+    --user= --group= --groups= --umask= --rlimit= '--default-signal[=SIGS]' \
+    '--ignore-signal[=SIGS]' '--block-signal[=SIGS]' '-U, ' '-G, '; do
     contains "--help mentions $opt" help.out "$opt"
 done
 status_is 0 "--help wins over the rest" "$PRUN" -t 5 --help false > /dev/null

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 # report.sh - --report=FILE: one JSON object per run, per the schema:
 # {"version":1,"exit_status":N,"timed_out":bool,"signal_sent":"TERM"|null,
-#  "elapsed_s":F,"stages":[{"argv":[...],"pid":N,"exit_code":N|null,
+#  "elapsed_s":F,"user":S|null,"group":S|null,"groups":[S...]|null,
+#  "umask":"0022"|null,"rlimits":{"nofile":{"soft":N|"unlimited","hard":...}},
+#  "stages":[{"argv":[...],"pid":N,"exit_code":N|null,
 #  "signal":"PIPE"|null,"signal_number":N|null,"core_dumped":bool,"status":N,
 #  "spawn_error":null|"...","user_s":F,"sys_s":F,"maxrss_kb":N}]}
 . "$TOOL_TESTS_DIR/lib.sh"
@@ -16,6 +18,17 @@ sh -c '"$0" --report=segv.json sh -c "kill -SEGV \$\$"' "$PRUN" 2>/dev/null
 "$PRUN" --report=strings.json true 'q"uote' 'back\slash' 'new
 line' "$(printf 'tab\tctl\001')" 'é€😀' "$(printf 'bad\377byte')" ''
 "$PRUN" --report=forward.json --pipefail -v -t 0.2 -s INT -k 5 sleep 30 '|' true 2>/dev/null
+hard_core=$(ulimit -Hc)
+"$PRUN" --report=limits.json --umask=027 --rlimit=nofile=64:128 --rlimit=core="0:$hard_core" \
+    --rlimit=nofile=32 true
+"$PRUN" --report=badlimit.json --rlimit=nofile=unlimited true 2>/dev/null
+reports="pipe.json sigpipe.json timeout.json spawn.json segv.json bad.json strings.json forward.json limits.json badlimit.json"
+if [ "$(id -u)" = 0 ]; then
+    "$PRUN" --report=creds.json -U nobody -G 65534 --groups= true
+    "$PRUN" --report=groups.json --groups=0,65534 true
+    "$PRUN" --report=nouser.json -U prun-no-such-user true 2>/dev/null
+    reports="$reports creds.json groups.json nouser.json"
+fi
 
 # A report that cannot be written is prun's failure, whatever the command did.
 if [ -w /dev/full ]; then
@@ -37,9 +50,13 @@ fi
 cat > schema.py <<'PY'
 import json, sys
 
-TOP = {"version", "exit_status", "timed_out", "signal_sent", "elapsed_s", "stages"}
+TOP = {"version", "exit_status", "timed_out", "signal_sent", "elapsed_s", "user", "group",
+       "groups", "umask", "rlimits", "stages"}
 STAGE = {"argv", "pid", "exit_code", "signal", "signal_number", "core_dumped", "status",
          "spawn_error", "user_s", "sys_s", "maxrss_kb"}
+
+RLIMITS = {"as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile",
+           "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"}
 
 def is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
@@ -57,6 +74,16 @@ def check(path):
     assert isinstance(r["timed_out"], bool)
     assert r["signal_sent"] is None or isinstance(r["signal_sent"], str)
     assert is_num(r["elapsed_s"]) and r["elapsed_s"] >= 0
+    assert r["user"] is None or isinstance(r["user"], str)
+    assert r["group"] is None or isinstance(r["group"], str)
+    assert r["groups"] is None or (isinstance(r["groups"], list) and all(isinstance(g, str) for g in r["groups"]))
+    assert r["umask"] is None or (isinstance(r["umask"], str) and len(r["umask"]) == 4
+                                  and int(r["umask"], 8) <= 0o777)
+    assert isinstance(r["rlimits"], dict)
+    for name, l in r["rlimits"].items():
+        assert name in RLIMITS, name
+        assert set(l) == {"soft", "hard"}
+        assert all(l[k] == "unlimited" or (is_int(l[k]) and l[k] >= 0) for k in l)
     assert isinstance(r["stages"], list) and r["stages"]
     for s in r["stages"]:
         assert set(s) == STAGE, sorted(set(s) ^ STAGE)
@@ -85,7 +112,7 @@ for path in sys.argv[1:]:
         print("%s: %r" % (path, e))
 PY
 same "every report fits the schema" \
-    "$("$PYTHON" schema.py pipe.json sigpipe.json timeout.json spawn.json segv.json bad.json strings.json forward.json 2>&1)" ""
+    "$("$PYTHON" schema.py $reports 2>&1)" ""
 
 field() {
     json_field "$1" "$2"
@@ -111,5 +138,24 @@ same "125 before the start" "$(field bad.json '(r["exit_status"], r["stages"][0]
 same "strings escaped" "$(field strings.json 'r["stages"][0]["argv"][1:] == ["q\"uote", "back\\slash", "new\nline", "tab\tctl\x01", "é€😀", "bad\ufffdbyte", ""]')" True
 same "-s INT sent, pipefail status" "$(field forward.json '(r["exit_status"], r["signal_sent"], r["stages"][0]["signal"])')" \
     "(124, 'INT', 'INT')"
+same "nothing asked for: null and {}" \
+    "$(field pipe.json '(r["user"], r["group"], r["groups"], r["umask"], r["rlimits"])')" \
+    "(None, None, None, None, {})"
+same "umask and rlimits, the last --rlimit of a resource winning" \
+    "$(field limits.json '(r["umask"], r["rlimits"]["nofile"], r["rlimits"]["core"]["soft"], len(r["rlimits"]))')" \
+    "('0027', {'soft': 32, 'hard': 32}, 0, 2)"
+if [ "$hard_core" = unlimited ]; then
+    same "unlimited" "$(field limits.json 'r["rlimits"]["core"]["hard"]')" unlimited
+fi
+same "a limit the kernel refuses: 125, reported" \
+    "$(field badlimit.json '(r["exit_status"], r["rlimits"]["nofile"], r["stages"][0]["pid"])')" \
+    "(125, {'soft': 'unlimited', 'hard': 'unlimited'}, 0)"
+if [ "$(id -u)" = 0 ]; then
+    same "user, group, groups cleared" "$(field creds.json '(r["exit_status"], r["user"], r["group"], r["groups"])')" \
+        "(0, 'nobody', '65534', [])"
+    same "groups" "$(field groups.json '(r["user"], r["groups"])')" "(None, ['0', '65534'])"
+    same "an unknown user: 125" "$(field nouser.json '(r["exit_status"], r["user"], r["stages"][0]["pid"])')" \
+        "(125, 'prun-no-such-user', 0)"
+fi
 
 finish

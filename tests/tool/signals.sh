@@ -71,8 +71,8 @@ wait "$pid"
 same "handled USR1: the stage's status" "$?" 7
 contains "USR1 reached the stage" "$TMP/ready.log" "got USR1"
 
-# A signal ignored when prun started is neither forwarded nor ignored in
-# the stages (they start with every signal at its default).
+# A signal ignored when prun started is not forwarded, and stays ignored
+# in the stages (as in timeout(1); timeout9.sh checks the dispositions).
 rm -f "$TMP/ready.log"
 make_marker ready
 (trap '' USR1; exec "$PRUN" sh -c "$handler" "$TMP/ready") &
