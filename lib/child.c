@@ -146,14 +146,14 @@ CHILD_CODE static void session_and_group(struct prun_child_plan *plan)
 {
     long r;
     if (plan->new_session && (r = SYS0(SYS_setsid)) < 0)
-        fail(plan, PRUN_STEP_SETSID, 0, r);
+        fail(plan, PRUN__STEP_SETSID, 0, r);
     if (!plan->new_session && plan->pgroup >= 0 && (r = SYS2(SYS_setpgid, 0, plan->pgroup)) < 0)
-        fail(plan, PRUN_STEP_SETPGID, 0, r);
+        fail(plan, PRUN__STEP_SETPGID, 0, r);
     if (plan->take_tty) {
         /* While fd 0 is still the caller's terminal; SIGTTOU is blocked. */
         int pgid = plan->pgroup > 0 ? plan->pgroup : (int)SYS0(SYS_getpid);
         if ((r = SYS3(SYS_ioctl, 0, TIOCSPGRP, &pgid)) < 0)
-            fail(plan, PRUN_STEP_TTY, 0, r);
+            fail(plan, PRUN__STEP_TTY, 0, r);
     }
 }
 
@@ -164,20 +164,20 @@ CHILD_CODE static void limits_and_credentials(struct prun_child_plan *plan)
     long r;
     for (size_t i = 0; i < plan->n_rlimits; i++)
         if ((r = SYS4(SYS_prlimit64, 0, plan->rlimits[i].resource, &plan->rlimits[i].limit, NULL)) < 0)
-            fail(plan, PRUN_STEP_RLIMIT, (int)i, r);
+            fail(plan, PRUN__STEP_RLIMIT, (int)i, r);
     if (plan->set_umask)
         SYS1(SYS_umask, plan->umask);
     if (c->set_groups && (r = SYS2(SYS_setgroups, c->n_groups, c->groups)) < 0)
-        fail(plan, PRUN_STEP_SETGROUPS, 0, r);
+        fail(plan, PRUN__STEP_SETGROUPS, 0, r);
     if (c->set_gid && (r = SYS3(SYS_setresgid, c->gid, c->gid, c->gid)) < 0)
-        fail(plan, PRUN_STEP_SETGID, 0, r);
+        fail(plan, PRUN__STEP_SETGID, 0, r);
     if (c->set_uid && (r = SYS3(SYS_setresuid, c->uid, c->uid, c->uid)) < 0)
-        fail(plan, PRUN_STEP_SETUID, 0, r);
+        fail(plan, PRUN__STEP_SETUID, 0, r);
     /* After the credentials, which clear it.  A parent that died before
      * this would never send it: the child goes the same way. */
     if (plan->pdeathsig) {
         if ((r = SYS2(SYS_prctl, PR_SET_PDEATHSIG, plan->pdeathsig)) < 0)
-            fail(plan, PRUN_STEP_PDEATHSIG, 0, r);
+            fail(plan, PRUN__STEP_PDEATHSIG, 0, r);
         if (SYS0(SYS_getppid) != plan->parent_pid)
             SYS2(SYS_kill, SYS0(SYS_getpid), plan->pdeathsig);
     }
@@ -260,12 +260,12 @@ CHILD_CODE static void close_fds_above(struct prun_child_plan *plan)
     if (r == -ENOSYS)
         r = SYS1(SYS_unshare, CLONE_FILES);
     if (r < 0)
-        fail(plan, PRUN_STEP_CLOSE_FDS, 0, r);
+        fail(plan, PRUN__STEP_CLOSE_FDS, 0, r);
     for (int i = 0; i < 3; i++)
         if (plan->reopen[i]) {
             long fd = SYS4(SYS_openat, AT_FDCWD, plan->reopen_path[i], plan->reopen_flags[i], 0);
             if (fd < 0 || (r = SYS3(SYS_fcntl, fd, F_SETFL, 0)) < 0)  /* blocking, as a pipe's */
-                fail(plan, PRUN_STEP_DUP, i, fd < 0 ? fd : r);
+                fail(plan, PRUN__STEP_DUP, i, fd < 0 ? fd : r);
             plan->src[i] = (int)fd;
         }
 }
@@ -289,7 +289,7 @@ CHILD_CODE static void close_other_fds(struct prun_child_plan *plan)
     if (r == -ENOSYS)
         r = close_listed_fds(plan);
     if (r < 0)
-        fail(plan, PRUN_STEP_CLOSE_FDS, 0, r);
+        fail(plan, PRUN__STEP_CLOSE_FDS, 0, r);
 }
 
 /* Sources among 0..2 that are not their own target could be overwritten
@@ -303,7 +303,7 @@ CHILD_CODE static void redirect(struct prun_child_plan *plan)
     for (int t = 0; t < 3; t++)
         if (src[t] >= 0 && src[t] < 3 && src[t] != t) {
             if ((r = SYS3(SYS_fcntl, src[t], F_DUPFD_CLOEXEC, 3)) < 0)
-                fail(plan, PRUN_STEP_DUP, t, r);
+                fail(plan, PRUN__STEP_DUP, t, r);
             src[t] = (int)r;
         }
     for (int t = 0; t < 3; t++) {
@@ -312,7 +312,7 @@ CHILD_CODE static void redirect(struct prun_child_plan *plan)
             continue;
         if (s == PRUN_SRC_DEVNULL) {
             if ((r = SYS4(SYS_openat, AT_FDCWD, "/dev/null", devnull_flags[t] | O_CLOEXEC, 0)) < 0)
-                fail(plan, PRUN_STEP_DEVNULL, t, r);
+                fail(plan, PRUN__STEP_DEVNULL, t, r);
             s = (int)r;
         } else if (s == PRUN_SRC_STDOUT)
             s = 1;
@@ -321,11 +321,11 @@ CHILD_CODE static void redirect(struct prun_child_plan *plan)
         else
             r = SYS3(SYS_dup3, s, t, 0);
         if (r < 0)
-            fail(plan, PRUN_STEP_DUP, t, r);
+            fail(plan, PRUN__STEP_DUP, t, r);
     }
     for (size_t i = 0; i < plan->n_keep; i++)
         if ((r = SYS3(SYS_fcntl, plan->keep[i], F_SETFD, 0)) < 0)
-            fail(plan, PRUN_STEP_PASS_FDS, plan->keep[i], r);
+            fail(plan, PRUN__STEP_PASS_FDS, plan->keep[i], r);
 }
 
 /* PATH search as CPython's _execvpe, but stopping where glibc's execvp
@@ -343,9 +343,9 @@ CHILD_CODE static void exec(struct prun_child_plan *plan)
             eacces = r;
         else if (r != -ENOENT && r != -ENOTDIR && r != -ESTALE && r != -ENODEV &&
                  r != -ETIMEDOUT)
-            fail(plan, PRUN_STEP_EXEC, 0, r);  /* found, and it cannot run */
+            fail(plan, PRUN__STEP_EXEC, 0, r);  /* found, and it cannot run */
     }
-    fail(plan, PRUN_STEP_EXEC, 0, eacces ? eacces : r);
+    fail(plan, PRUN__STEP_EXEC, 0, eacces ? eacces : r);
 }
 
 CHILD_CODE static int child_main(void *arg)
@@ -362,9 +362,9 @@ CHILD_CODE static int child_main(void *arg)
     close_other_fds(plan);
     limits_and_credentials(plan);
     if (plan->cwd && (r = SYS1(SYS_chdir, plan->cwd)) < 0)
-        fail(plan, PRUN_STEP_CHDIR, 0, r);
+        fail(plan, PRUN__STEP_CHDIR, 0, r);
     if ((r = SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &plan->sigmask, NULL, sizeof plan->sigmask)) < 0)
-        fail(plan, PRUN_STEP_SIGNALS, 0, r);
+        fail(plan, PRUN__STEP_SIGNALS, 0, r);
     exec(plan);
     return 127;
 }

@@ -9,9 +9,11 @@
 
 /* Thread-local, so threads never see each other's failures. */
 static _Thread_local char last_error[1024];
+static _Thread_local int last_step;
 
 int prun__fail(int err, const char *fmt, ...)
 {
+    last_step = PRUN_STEP_NONE;
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(last_error, sizeof last_error, fmt, ap);
@@ -21,9 +23,20 @@ int prun__fail(int err, const char *fmt, ...)
     return err;
 }
 
+int prun__at_step(int step, int err)
+{
+    last_step = step;
+    return err;
+}
+
 const char *prun_last_error(void)
 {
     return last_error;
+}
+
+int prun_last_error_step(void)
+{
+    return last_step;
 }
 
 const char *prun_strerror(int err)

@@ -65,7 +65,7 @@ static int start_children(struct prun_group *g, const struct prun_group_spec *sp
     struct prun_creds creds;
     int prev_read_end = -1, r;
     if ((r = prun__creds_resolve(&creds, spec->opts)))
-        return r;
+        return prun__at_step(PRUN_STEP_CREDENTIALS, r);
     for (size_t i = 0; i < spec->n && r == 0; i++) {
         int p[2] = {-1, -1};
         int in_fd = i == 0 ? src[0] : prev_read_end;

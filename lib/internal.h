@@ -40,6 +40,9 @@
 int prun__fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The answer to a NULL handle, or another argument out of range. */
+/* Marks the failure just said as one of the start's steps
+ * (prun_last_error_step(3)); returns err. */
+int prun__at_step(int step, int err);
 #define PRUN_BAD_ARG(what) prun__fail(-EINVAL, "%s: %s", __func__, (what))
 
 /* ---- buf.c ---- */
@@ -137,23 +140,23 @@ enum {
 };
 
 /* The step of the child's setup that failed, for the message. */
-enum prun_step {
-    PRUN_STEP_NONE = 0,
-    PRUN_STEP_SIGNALS,
-    PRUN_STEP_SETSID,
-    PRUN_STEP_SETPGID,
-    PRUN_STEP_TTY,
-    PRUN_STEP_RLIMIT,     /* detail: the index in rlimits[] */
-    PRUN_STEP_SETGROUPS,
-    PRUN_STEP_SETGID,
-    PRUN_STEP_SETUID,
-    PRUN_STEP_PDEATHSIG,
-    PRUN_STEP_CLOSE_FDS,
-    PRUN_STEP_DEVNULL,    /* detail: the stream */
-    PRUN_STEP_DUP,        /* detail: the stream */
-    PRUN_STEP_PASS_FDS,   /* detail: the fd */
-    PRUN_STEP_CHDIR,
-    PRUN_STEP_EXEC,
+enum prun__step {
+    PRUN__STEP_NONE = 0,
+    PRUN__STEP_SIGNALS,
+    PRUN__STEP_SETSID,
+    PRUN__STEP_SETPGID,
+    PRUN__STEP_TTY,
+    PRUN__STEP_RLIMIT,     /* detail: the index in rlimits[] */
+    PRUN__STEP_SETGROUPS,
+    PRUN__STEP_SETGID,
+    PRUN__STEP_SETUID,
+    PRUN__STEP_PDEATHSIG,
+    PRUN__STEP_CLOSE_FDS,
+    PRUN__STEP_DEVNULL,    /* detail: the stream */
+    PRUN__STEP_DUP,        /* detail: the stream */
+    PRUN__STEP_PASS_FDS,   /* detail: the fd */
+    PRUN__STEP_CHDIR,
+    PRUN__STEP_EXEC,
 };
 
 enum { PRUN_CHILD_STACK = 8192 };

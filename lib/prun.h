@@ -272,6 +272,19 @@ PRUN_EXPORT int prun_check_cwd(const char *dir); /* 0 if a child could start in 
 /* Errors: libprun(3). */
 PRUN_EXPORT const char *prun_strerror(int err);
 PRUN_EXPORT const char *prun_last_error(void);
+/* Which step of starting a process the calling thread's last failure
+ * was, or PRUN_STEP_NONE if it was not one: prun_last_error(3). */
+enum {
+    PRUN_STEP_NONE = 0,        /* not a step: a bad argument, no memory, a timeout... */
+    PRUN_STEP_EXEC = 1,        /* the program: not found, not executable, not an executable format */
+    PRUN_STEP_CWD = 2,         /* changing to cwd */
+    PRUN_STEP_CREDENTIALS = 3, /* user, group, extra_groups: looking them up or taking them */
+    PRUN_STEP_RLIMITS = 4,     /* setting one of rlimits */
+    PRUN_STEP_FDS = 5,         /* the standard streams, pass_fds, closing the others */
+    PRUN_STEP_SIGNALS = 6,     /* the dispositions, sigmask, pdeathsig */
+    PRUN_STEP_SESSION = 7,     /* new_session, the process group, the terminal */
+};
+PRUN_EXPORT int prun_last_error_step(void);
 PRUN_EXPORT void prun_buf_free(prun_buf *b);
 
 #ifdef __cplusplus

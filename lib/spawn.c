@@ -296,48 +296,82 @@ static const char *rlimit_name(int resource)
 }
 
 /* The sentence for a failed step; returns -errno. */
-static int step_error(const struct prun_child_plan *plan, const prun_opts *o, const char *prog)
+static int say_step_error(const struct prun_child_plan *plan, const prun_opts *o, const char *prog)
 {
     static const char *const stream[3] = {"stdin", "stdout", "stderr"};
     int err = -plan->failure.err, d = plan->failure.detail;
     const char *s = d >= 0 && d < 3 ? stream[d] : "stream";
     switch (plan->failure.step) {
-    case PRUN_STEP_SIGNALS:
+    case PRUN__STEP_SIGNALS:
         return prun__fail(err, "cannot set the signals of '%s'", prog);
-    case PRUN_STEP_SETSID:
+    case PRUN__STEP_SETSID:
         return prun__fail(err, "cannot start a new session for '%s'", prog);
-    case PRUN_STEP_SETPGID:
+    case PRUN__STEP_SETPGID:
         return prun__fail(err, "cannot put '%s' in process group %d", prog, (int)plan->pgroup);
-    case PRUN_STEP_TTY:
+    case PRUN__STEP_TTY:
         return prun__fail(err, "cannot give the terminal to '%s'", prog);
-    case PRUN_STEP_RLIMIT:
+    case PRUN__STEP_RLIMIT:
         return prun__fail(err, "cannot set the %s limit of '%s'",
                           rlimit_name(plan->rlimits[d].resource), prog);
-    case PRUN_STEP_SETGROUPS:
+    case PRUN__STEP_SETGROUPS:
         if (o->user)
             return prun__fail(err, "cannot run '%s' as user '%s'", prog, o->user);
         return prun__fail(err, "cannot set the supplementary groups of '%s'", prog);
-    case PRUN_STEP_SETGID:
+    case PRUN__STEP_SETGID:
         if (o->group)
             return prun__fail(err, "cannot run '%s' with group '%s'", prog, o->group);
         return prun__fail(err, "cannot run '%s' as user '%s'", prog, o->user);
-    case PRUN_STEP_SETUID:
+    case PRUN__STEP_SETUID:
         return prun__fail(err, "cannot run '%s' as user '%s'", prog, o->user);
-    case PRUN_STEP_PDEATHSIG:
+    case PRUN__STEP_PDEATHSIG:
         return prun__fail(err, "cannot set the parent-death signal of '%s'", prog);
-    case PRUN_STEP_CLOSE_FDS:
+    case PRUN__STEP_CLOSE_FDS:
         return prun__fail(err, "cannot close the other file descriptors of '%s'", prog);
-    case PRUN_STEP_DEVNULL:
+    case PRUN__STEP_DEVNULL:
         return prun__fail(err, "cannot open /dev/null as the %s of '%s'", s, prog);
-    case PRUN_STEP_DUP:
+    case PRUN__STEP_DUP:
         return prun__fail(err, "cannot set up the %s of '%s'", s, prog);
-    case PRUN_STEP_PASS_FDS:
+    case PRUN__STEP_PASS_FDS:
         return prun__fail(err, "cannot pass fd %d to '%s'", d, prog);
-    case PRUN_STEP_CHDIR:
+    case PRUN__STEP_CHDIR:
         return prun__fail(err, "cannot change directory to '%s'", o->cwd);
     default:
         return prun__fail(err, "cannot run '%s'", prog);
     }
+}
+
+/* The public, coarser name of a step. */
+static int public_step(int step)
+{
+    switch (step) {
+    case PRUN__STEP_SIGNALS:
+    case PRUN__STEP_PDEATHSIG:
+        return PRUN_STEP_SIGNALS;
+    case PRUN__STEP_SETSID:
+    case PRUN__STEP_SETPGID:
+    case PRUN__STEP_TTY:
+        return PRUN_STEP_SESSION;
+    case PRUN__STEP_RLIMIT:
+        return PRUN_STEP_RLIMITS;
+    case PRUN__STEP_SETGROUPS:
+    case PRUN__STEP_SETGID:
+    case PRUN__STEP_SETUID:
+        return PRUN_STEP_CREDENTIALS;
+    case PRUN__STEP_CLOSE_FDS:
+    case PRUN__STEP_DEVNULL:
+    case PRUN__STEP_DUP:
+    case PRUN__STEP_PASS_FDS:
+        return PRUN_STEP_FDS;
+    case PRUN__STEP_CHDIR:
+        return PRUN_STEP_CWD;
+    default:
+        return PRUN_STEP_EXEC;
+    }
+}
+
+static int step_error(const struct prun_child_plan *plan, const prun_opts *o, const char *prog)
+{
+    return prun__at_step(public_step(plan->failure.step), say_step_error(plan, o, prog));
 }
 
 int prun__spawn(const struct prun_spawn_req *req, struct prun_spawned *out)

@@ -53,11 +53,11 @@ static int add_redirects(posix_spawn_file_actions_t *fa, struct prun_child_plan 
         int s = plan->src[t];
         if (s >= 0 && s < 3 && s != t) {
             if ((tmp[t] = fcntl(s, F_DUPFD_CLOEXEC, 3)) < 0)
-                return plan->failure.step = PRUN_STEP_DUP, plan->failure.detail = t, -errno;
+                return plan->failure.step = PRUN__STEP_DUP, plan->failure.detail = t, -errno;
             s = tmp[t];
         } else if (s == PRUN_SRC_DEVNULL) {
             if ((tmp[3 + t] = open("/dev/null", devnull_flags[t] | O_CLOEXEC)) < 0)
-                return plan->failure.step = PRUN_STEP_DEVNULL, plan->failure.detail = t, -errno;
+                return plan->failure.step = PRUN__STEP_DEVNULL, plan->failure.detail = t, -errno;
             s = tmp[3 + t];
         }
         if (s == PRUN_SRC_INHERIT)
@@ -156,7 +156,7 @@ int prun__posix_spawn(struct prun_child_plan *plan, pid_t *pid)
     posix_spawnattr_t attr;
     int r;
 
-    plan->failure.step = PRUN_STEP_NONE;
+    plan->failure.step = PRUN__STEP_NONE;
     if ((r = -posix_spawn_file_actions_init(&fa)))
         return r;
     if ((r = -posix_spawnattr_init(&attr)))
@@ -166,9 +166,9 @@ int prun__posix_spawn(struct prun_child_plan *plan, pid_t *pid)
     r = spawn_candidates(pid, plan, &fa, &attr);
     /* posix_spawn reports a failed chdir as it reports a failed exec. */
     if (r && plan->cwd && prun_check_cwd(plan->cwd))
-        plan->failure.step = PRUN_STEP_CHDIR;
-    else if (r)
-        plan->failure.step = PRUN_STEP_EXEC;
+        plan->failure.step = PRUN__STEP_CHDIR;
+    else if (r && r != -EAGAIN)  /* EAGAIN: the fork, not the exec */
+        plan->failure.step = PRUN__STEP_EXEC;
 out:
     plan->failure.err = -r;
     for (int i = 0; i < 6; i++)

@@ -62,41 +62,14 @@ static void stream_opts(prun_opts *o, const struct run *run)
         o->stderr_io = PRUN_STDOUT;
 }
 
-static int is_resource_error(int err)
-{
-    return err == -EAGAIN || err == -ENOMEM || err == -EMFILE || err == -ENFILE;
-}
-
-/* Whether the library failed on the program itself (its exec), which is
- * the command's 126 or 127, rather than on what prun asked for (a user
- * or group not in the database, a step of the child's setup such as
- * setresuid or setrlimit), which is prun's 125.  The library says which
- * only in its sentence: "cannot run 'PROG': ERROR" is the exec (see
- * prun_popen(3), ERRORS); any other sentence is a step of its own. */
-static int is_exec_failure(const char *prog, int err)
-{
-    const char *said = prun_last_error();
-    size_t said_len = strlen(said);
-    char *want = NULL;
-    if (asprintf(&want, "cannot run '%s': %s", prog, prun_strerror(err)) < 0)
-        return 1;
-    /* a sentence too long for the library's buffer is cut short */
-    int same = strncmp(said, want, said_len) == 0 && (said_len == strlen(want) || said_len >= 1000);
-    free(want);
-    return same;
-}
-
 /* 127 not found, 126 not runnable, 125 prun's own failure (resources,
  * -C, a user, group or limit the library could not give the commands). */
 static int start_failed(struct run *run, int err, size_t failed)
 {
     const struct cli *cli = run->cli;
-    if (cli->chdir && prun_check_cwd(cli->chdir)) {
-        fprintf(stderr, "prun: %s\n", prun_last_error());
-        return 125;
-    }
-    if (is_resource_error(err) || failed >= run->job.n ||
-        !is_exec_failure(run->job.shown[failed][0], err)) {
+    /* The program itself (its exec, as env(1)'s) is the command's 126 or
+     * 127; the rest (-C, a user, group or limit, a fork) is prun's. */
+    if (failed >= run->job.n || prun_last_error_step() != PRUN_STEP_EXEC) {
         fprintf(stderr, "prun: %s\n", prun_last_error());
         return 125;
     }

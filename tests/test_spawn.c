@@ -1300,6 +1300,45 @@ START_TEST(error_cwd_is_a_file)
 }
 END_TEST
 
+/* The step a failure came from: what prun(1) tells 126/127 from 125 by. */
+static int step_of(char *const argv[], const prun_opts *o)
+{
+    prun_proc *p = NULL;
+    ck_assert_int_lt(prun_popen(&p, argv, o), 0);
+    ck_assert_ptr_null(p);
+    return prun_last_error_step();
+}
+
+START_TEST(error_step_names_the_step)
+{
+    char *missing[] = {"nosuch", NULL}, *tru[] = {"true", NULL};
+    prun_opts o = {0};
+    ck_assert_int_eq(step_of(missing, &o), PRUN_STEP_EXEC);
+    ck_assert_int_eq(step_of((char *[]){"/", NULL}, &o), PRUN_STEP_EXEC);
+    o.cwd = "/nope";
+    ck_assert_int_eq(step_of(tru, &o), PRUN_STEP_CWD);
+    o = (prun_opts){.user = "no-such-user-here"};
+    ck_assert_int_eq(step_of(tru, &o), PRUN_STEP_CREDENTIALS);
+    o = (prun_opts){.group = "no-such-group-here"};
+    ck_assert_int_eq(step_of(tru, &o), PRUN_STEP_CREDENTIALS);
+    /* Above fs.nr_open no one may raise RLIMIT_NOFILE, root or not. */
+    char *nr_open = th_read_file("/proc/sys/fs/nr_open", NULL);
+    rlim_t too_many = (rlim_t)strtoull(nr_open, NULL, 10) + 1;
+    free(nr_open);
+    struct prun_rlimit nofile = {RLIMIT_NOFILE, {too_many, too_many}};
+    o = (prun_opts){.rlimits = &nofile, .n_rlimits = 1};
+    ck_assert_int_eq(step_of(tru, &o), PRUN_STEP_RLIMITS);
+    /* A bad argument is no step, and each failure sets it afresh. */
+    ck_assert_int_eq(step_of((char *[]){NULL}, &(prun_opts){0}), PRUN_STEP_NONE);
+    o = (prun_opts){.stdin_io = PRUN_FD, .stdin_fd = -1};
+    ck_assert_int_eq(step_of(tru, &o), PRUN_STEP_NONE);
+    ck_assert_int_eq(step_of(missing, &(prun_opts){0}), PRUN_STEP_EXEC);
+    char *sleeper[] = {"sleep", "5", NULL};
+    ck_assert_int_eq(prun_call(sleeper, &(prun_opts){.timeout_ms = 1}, NULL), PRUN_ETIMEOUT);
+    ck_assert_int_eq(prun_last_error_step(), PRUN_STEP_NONE);
+}
+END_TEST
+
 /* ---- suite -------------------------------------------------------------- */
 
 static Suite *spawn_suite(void)
@@ -1391,6 +1430,7 @@ static Suite *spawn_suite(void)
     tcase_add_test(tc, error_directory_as_program);
     tcase_add_test(tc, error_bad_cwd);
     tcase_add_test(tc, error_cwd_is_a_file);
+    tcase_add_test(tc, error_step_names_the_step);
 
     return s;
 }
