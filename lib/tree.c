@@ -11,6 +11,11 @@
  * pidfd exists, the process it names cannot be replaced.  (Not that its
  * parent is still in the tree: signalling a parent first reparents its
  * children.)
+ *
+ * /proc's numbers are those of the PID namespace it was mounted in, which
+ * need not be the caller's (unshare --pid without --mount-proc): then the
+ * caller's pid there is not getpid(), and the scan would find strangers'
+ * children, so both calls refuse.
  */
 #include "internal.h"
 
@@ -96,6 +101,21 @@ static int list_processes(struct proc_list *l)
     return r;
 }
 
+/* The caller's pid as /proc numbers it, if that is getpid(); or -ENOTSUP. */
+static int proc_self(pid_t *self)
+{
+    char buf[32];
+    ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);
+    if (n < 0)
+        return prun__fail(-errno, "cannot read /proc/self");
+    buf[n] = '\0';
+    *self = getpid();
+    if (strtol(buf, NULL, 10) != (long)*self)
+        return prun__fail(-ENOTSUP, "/proc is another PID namespace's: it calls this process %s, "
+                          "not %d", buf, (int)*self);
+    return 0;
+}
+
 static int in_tree(const struct proc_list *l, const unsigned char *below, pid_t pid, pid_t self)
 {
     if (pid == self)
@@ -119,7 +139,7 @@ static void mark_descendants(const struct proc_list *l, unsigned char *below, pi
 }
 
 /* Signals the process read as `was` if, with its pidfd open, it is still
- * that process: 1, 0 if it is gone, or -errno. */
+ * that process: 1, 0 if it is gone, or -errno (-EPERM: not ours to signal). */
 static int signal_same(const struct proc_entry *was, int sig)
 {
     struct proc_entry now;
@@ -133,26 +153,47 @@ static int signal_same(const struct proc_entry *was, int sig)
     return r;
 }
 
+/* As kill(2) to a process group: those the caller may not signal are
+ * skipped, and are an error (-EPERM) only if they are all there is. */
+static int signal_marked(const struct proc_list *l, const unsigned char *below, int sig)
+{
+    int sent = 0, refused = 0;
+    pid_t refused_pid = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        int s = below[i] && l->p[i].state != 'Z' ? signal_same(&l->p[i], sig) : 0;
+        if (s == -EPERM && !refused++)
+            refused_pid = l->p[i].pid;
+        else if (s < 0)
+            return prun__fail(s, "cannot send signal %d to process %d", sig, (int)l->p[i].pid);
+        else
+            sent += s;
+    }
+    if (!sent && refused == 1)
+        return prun__fail(-EPERM, "cannot send signal %d to process %d", sig, (int)refused_pid);
+    if (!sent && refused)
+        return prun__fail(-EPERM, "cannot send signal %d to process %d or the %d others below it",
+                          sig, (int)refused_pid, refused - 1);
+    return sent;
+}
+
 int prun_signal_descendants(int sig)
 {
     struct proc_list l = {0};
-    pid_t self = getpid();
-    int r = list_processes(&l), sent = 0;
-    unsigned char *below = r ? NULL : calloc(l.n ? l.n : 1, 1);
-    if (!r && !below)
+    unsigned char *below = NULL;
+    pid_t self;
+    int r = proc_self(&self);
+    if (r || (r = list_processes(&l)))
+        goto out;
+    if (!(below = calloc(l.n ? l.n : 1, 1))) {
         r = prun__fail(-ENOMEM, "cannot list the processes");
-    if (!r) {
-        mark_descendants(&l, below, self);
-        for (size_t i = 0; i < l.n && r >= 0; i++) {
-            int s = below[i] && l.p[i].state != 'Z' ? signal_same(&l.p[i], sig) : 0;
-            if (s < 0)
-                r = prun__fail(s, "cannot send signal %d to process %d", sig, (int)l.p[i].pid);
-            sent += s > 0;
-        }
+        goto out;
     }
+    mark_descendants(&l, below, self);
+    r = signal_marked(&l, below, sig);
+out:
     free(below);
     free(l.p);
-    return r < 0 ? r : sent;
+    return r;
 }
 
 static int is_stage(const prun_pipeline *keep, pid_t pid)
@@ -171,8 +212,10 @@ static int is_stage(const prun_pipeline *keep, pid_t pid)
 int prun_reap_adopted(const prun_pipeline *keep)
 {
     struct proc_list l = {0};
-    pid_t self = getpid();
-    int r = list_processes(&l), reaped = 0;
+    pid_t self;
+    int r = proc_self(&self), reaped = 0;
+    if (!r)
+        r = list_processes(&l);
     for (size_t i = 0; i < l.n && !r; i++) {
         siginfo_t si;
         if (l.p[i].ppid != self || l.p[i].state != 'Z' || is_stage(keep, l.p[i].pid))

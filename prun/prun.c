@@ -86,19 +86,15 @@ static int start_failed(struct run *run, int err, size_t failed)
     return run->spawn_status;
 }
 
-/* The library finds the processes below prun in /proc.  In a PID
- * namespace that shows another namespace's /proc (unshare --pid without
- * --mount-proc) its numbers are not prun's, and a scan would signal (or
- * reap) processes that are not below prun at all: then prun keeps to
- * the stages' group, as it did before it was a subreaper. */
-static int proc_is_ours(void)
+/* The library finds the processes below prun in /proc, and refuses
+ * (-ENOTSUP) a /proc of another PID namespace (unshare --pid without
+ * --mount-proc), whose numbers are not prun's: then prun keeps to the
+ * stages' group, as it did before it was a subreaper.  Signal 0 asks
+ * without sending anything; -EPERM means only that someone is there. */
+static int tree_is_reachable(void)
 {
-    char buf[32];
-    ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    return strtol(buf, NULL, 10) == (long)getpid();
+    int r = prun_signal_descendants(0);
+    return r >= 0 || r == -EPERM;
 }
 
 /* Credentials, umask, limits and signals: the same for every stage. */
@@ -146,7 +142,7 @@ static int start(struct run *run)
     /* Orphans below prun become prun's children, to be reaped, and
      * signalled at the timeout wherever their session or group (not
      * with -f: the commands themselves only). */
-    run->subreaper = !cli->foreground && proc_is_ours() && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
+    run->subreaper = !cli->foreground && tree_is_reachable() && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
     run->started_ns = prun_clock_ns();
     int r = prun_pipeline_start(&run->pl, run->job.n, run->job.stages, &o, &failed);
     files_close_streams(&run->files);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -130,6 +131,93 @@ START_TEST(reap_adopted_leaves_the_stages)
 }
 END_TEST
 
+/* In a forked helper run as root: a child started as root, then the
+ * helper's real and effective uid dropped (the saved one kept, to come
+ * back), then a child started as the new uid.  The root child may not be
+ * signalled: it is skipped, and is an error only when it is all there is. */
+static int refused_helper(void)
+{
+    char *argv[] = {"sleep", "100", NULL};
+    prun_proc *root_child = NULL, *own_child = NULL;
+    int r = 0;
+    if (prun_popen(&root_child, argv, NULL))
+        return 2;
+    if (setresuid(65534, 65534, 0) < 0)
+        r = 3;
+    else if (prun_popen(&own_child, argv, NULL))
+        r = 4;
+    else if (prun_signal_descendants(0) != 1)
+        r = 5;
+    else if (prun_kill(own_child) || th_returncode(own_child, 20000) != -SIGKILL)
+        r = 6;
+    else if (prun_signal_descendants(SIGKILL) != -EPERM ||
+             !strstr(prun_last_error(), "cannot send signal 9 to process"))
+        r = 7;
+    if (setresuid(0, 0, 0) < 0 && !r)
+        r = 8;
+    prun_kill(root_child);
+    if (th_returncode(root_child, 20000) != -SIGKILL && !r)
+        r = 9;
+    if (own_child) {  /* gone already, unless a step above failed */
+        prun_kill(own_child);
+        th_returncode(own_child, 20000);
+    }
+    prun_free(root_child);
+    prun_free(own_child);
+    return r;
+}
+
+START_TEST(processes_it_may_not_signal_are_skipped)
+{
+    if (geteuid() != 0)
+        return;  /* needs to make a child it may not signal */
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        exit(refused_helper());
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "helper failed at step %d",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+END_TEST
+
+/* The first process of a new PID namespace, with its parent's /proc: the
+ * numbers there are not its own, and both calls refuse. */
+static int foreign_proc_helper(void)
+{
+    if (unshare(CLONE_NEWPID) < 0)
+        return 100;  /* not allowed here: skipped */
+    pid_t init = fork();
+    if (init < 0)
+        return 2;
+    if (init == 0) {
+        int sig = prun_signal_descendants(0), reap = prun_reap_adopted(NULL);
+        exit(sig == -ENOTSUP && reap == -ENOTSUP && strstr(prun_last_error(), "PID namespace")
+             ? 0 : 3);
+    }
+    int status;
+    if (waitpid(init, &status, 0) != init || !WIFEXITED(status))
+        return 4;
+    return WEXITSTATUS(status);
+}
+
+START_TEST(a_foreign_proc_is_refused)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        exit(foreign_proc_helper());
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_msg(WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 100,
+                  "helper failed at step %d", WEXITSTATUS(status));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tree");
@@ -138,5 +226,7 @@ int main(void)
     tcase_add_test(tc, no_descendants_no_signal);
     tcase_add_test(tc, subreaper_adopts_and_reaps);
     tcase_add_test(tc, reap_adopted_leaves_the_stages);
+    tcase_add_test(tc, processes_it_may_not_signal_are_skipped);
+    tcase_add_test(tc, a_foreign_proc_is_refused);
     return th_run_suite(s);
 }
