@@ -35,7 +35,9 @@ cat > pty.sh <<'SH'
 "$1" -t 50ms sleep 30; echo timeout $?
 echo after $(ps -o tpgid= -o pgid= -p $$) $$
 SH
-"$PYTHON" pty.py "$PRUN" pty.sh > pty.out 2>&1
+# stdin from /dev/null: were fd 0 closed (CI has no stdin), the scripts'
+# own pipes would take it, and the terminal's slave would lose it.
+"$PYTHON" pty.py "$PRUN" pty.sh < /dev/null > pty.out 2>&1
 sh_pgid=$(awk '$1 == "after" { print $4 }' pty.out)
 same "the stages' group owns the terminal" \
     "$(awk -v s="$sh_pgid" '$1 == "stage" { print ($2 == $3 && $3 != s) }' pty.out)" 1
@@ -101,20 +103,19 @@ sys.stdout.write(report.decode())
 sys.stdout.write("output " + " ".join(out.decode().split()) + "\n")
 PY
 stage='echo ready; kill -TSTP $$; echo resumed'
-"$PYTHON" jobshell.py fg "$PRUN" -t 60 sh -c "$stage" > fg.out 2>&1
+"$PYTHON" jobshell.py fg "$PRUN" -t 60 sh -c "$stage" < /dev/null > fg.out 2>&1
 contains "Ctrl-Z: prun stops with TSTP" fg.out "stopped 20"
 contains "Ctrl-Z: prun took the terminal back" fg.out "terminal-with-prun True"
 contains "fg: the stage ran on" fg.out "output ready resumed"
 contains "fg: prun's status" fg.out "exit 0"
 
-"$PYTHON" jobshell.py bg "$PRUN" -t 60 sh -c "$stage" > bg.out 2>&1
+"$PYTHON" jobshell.py bg "$PRUN" -t 60 sh -c "$stage" < /dev/null > bg.out 2>&1
 contains "bg: prun stopped" bg.out "stopped 20"
 contains "bg: the stage ran on" bg.out "output ready resumed"
 contains "bg: prun's status" bg.out "exit 0"
 # Continued in the background, prun must leave the terminal with the shell
-# when its stages end.  This fails until libprun's give_back_tty()
-# (lib/pipeline.c) takes the terminal back only while the stages' group
-# still owns it: `if (tcgetpgrp(0) == pl->pgid) tcsetpgrp(0, getpgrp());`.
+# when its stages end: libprun takes the terminal back only while the
+# stages' group still owns it.
 contains "bg: the terminal stays with the shell" bg.out "terminal-with-shell True"
 
 finish
