@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -183,6 +184,13 @@ static int helper_fail(struct helper *h, const char *fmt, ...)
             return helper_fail(h, "line %d: %s is \"%s\", expected \"%s\"", __LINE__,  \
                                #actual, a_ ? a_ : "(null)", e_);                       \
     } while (0)
+
+/* Check has no skip: the note goes to stderr and the helper passes. */
+static int helper_skip(const char *name, const char *why)
+{
+    fprintf(stderr, "test_spawn: %s: skipped: %s\n", name, why);
+    return 0;
+}
 
 /* Runs fn(arg) in a forked child, where it may rearrange fds 0, 1, 2 at
  * will, and fails the test with its message unless it returns 0. */
@@ -1002,6 +1010,52 @@ START_TEST(pass_fds_also_redirected)
 }
 END_TEST
 
+/* Fds at or above the caller's soft RLIMIT_NOFILE (opened before it was
+ * lowered) still reach the child: a stdout_fd, a passed fd, a passed fd
+ * just below the limit.  The clone3 engine always took them; glibc's
+ * posix_spawn file actions refuse them with EBADF (__spawn_valid_fd), so
+ * the fallback engine used to fail where clone3 succeeds, "cannot run
+ * 'sh': Bad file descriptor"; it now starts such a child with clone(). */
+static int fds_above_soft_nofile(struct helper *h, int arg)
+{
+    (void)arg;
+    enum { LIMIT = 64, OUT = 90, PASSED = 91 };
+    struct rlimit lim;
+    H_CHECK(getrlimit(RLIMIT_NOFILE, &lim) == 0);
+    if (lim.rlim_cur <= PASSED)
+        return helper_skip("fds_above_soft_nofile", "RLIMIT_NOFILE is too low already");
+    H_CHECK(mem_file_at(OUT, "", 1) == 0);
+    H_CHECK(dup2(OUT, PASSED) == PASSED && dup2(OUT, LIMIT - 1) == LIMIT - 1);
+    H_CHECK(th_count_fds() < LIMIT - 8);
+    lim.rlim_cur = LIMIT;
+    H_CHECK(setrlimit(RLIMIT_NOFILE, &lim) == 0);
+    const int passed[] = {PASSED}, below[] = {LIMIT - 1};
+    const prun_opts cases[] = {
+        {.stdout_io = PRUN_FD, .stdout_fd = OUT},
+        {.stdout_io = PRUN_FD, .stdout_fd = OUT, .pass_fds = passed, .n_pass_fds = 1},
+        {.stdout_io = PRUN_FD, .stdout_fd = OUT, .pass_fds = below, .n_pass_fds = 1},
+    };
+    const char *const want[] = {"0 1 2", "0 1 2 91", "0 1 2 63"};
+    for (int i = 0; i < 3; i++) {
+        struct outcome res;
+        H_CHECK(ftruncate(OUT, 0) == 0 && lseek(OUT, 0, SEEK_SET) == 0);
+        int r = collect(list_fds_argv, &cases[i], NULL, &res);
+        H_CHECK(r == 0 && res.rc == 0);
+        outcome_free(&res);
+        char *text = file_text(OUT), *fds = sorted_fds(text);
+        H_CHECK_STR(fds, want[i]);
+        free(fds);
+        free(text);
+    }
+    return 0;
+}
+
+START_TEST(fds_above_the_soft_nofile_limit)
+{
+    run_in_helper(fds_above_soft_nofile, 0);
+}
+END_TEST
+
 /* ---- signals ------------------------------------------------------------ */
 
 struct saved_signals {
@@ -1408,6 +1462,7 @@ static Suite *spawn_suite(void)
     tcase_add_test(tc, pass_fds_exactly);
     tcase_add_test(tc, pass_fds_high);
     tcase_add_test(tc, pass_fds_also_redirected);
+    tcase_add_test(tc, fds_above_the_soft_nofile_limit);
 
     tc = th_tcase(s, "signals", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, signals_reset_in_child);
