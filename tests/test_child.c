@@ -1037,6 +1037,71 @@ START_TEST(pdeathsig_thread_exit)
 }
 END_TEST
 
+/* A caller whose children start in a PID namespace of their own
+ * (unshare(CLONE_NEWPID), as container runtimes do): there a child's
+ * getppid() is 0, its parent being outside, and alive.
+ * It used to fail: child.c took any getppid() but the caller's pid for a
+ * parent that died before PR_SET_PDEATHSIG took, and the child killed
+ * itself with pdeathsig before its exec: rc -SIGTERM, the program never
+ * ran (but for the namespace's first process, its init, which its own
+ * signals do not kill).  0 is a parent in an ancestor namespace now: an
+ * orphan would have been given a reaper that it can see. */
+static int pdeathsig_in_pid_namespace(struct helper *h, int arg)
+{
+    (void)arg;
+    H_BECOME(AS_ROOT);
+    if (unshare(CLONE_NEWPID) < 0)
+        return helper_skip("cannot make a PID namespace");
+    char *cat_argv[] = {"cat", NULL};
+    prun_opts keep_alive = {.stdin_io = PRUN_PIPE};
+    prun_proc *init;
+    H_CHECK(prun_popen(&init, cat_argv, &keep_alive) == 0);  /* pid 1 there, until its EOF */
+    prun_opts o = {.pdeathsig = SIGTERM};
+    H_OUTPUT(SH("echo $$ $PPID"), &o, "2 0\n");
+    prun_close_stream(init, 0);
+    int rc = -1;
+    H_CHECK(prun_wait(init, 30000, &rc) == 0 && rc == 0);
+    prun_free(init);
+    return PASSED;
+}
+
+START_TEST(pdeathsig_pid_namespace)
+{
+    RUN_IN_HELPER(pdeathsig_in_pid_namespace, 0);
+}
+END_TEST
+
+/* A parent that died before the child set PR_SET_PDEATHSIG would never
+ * send it: the child sends it to itself rather than run on orphaned.
+ * That race (the caller's process ends while the child sets up) is
+ * forced here with a seccomp filter under which getppid() answers an
+ * error, which is not the caller's pid. */
+static int pdeathsig_parent_gone(struct helper *h, int arg)
+{
+    (void)arg;
+    static const long getppid_nr[] = {SYS_getppid};
+    char *dir = th_mkdtemp(), *marker = NULL, *cmd = NULL;
+    H_CHECK(dir && asprintf(&marker, "%s/ran", dir) > 0 && asprintf(&cmd, ": > %s", marker) > 0);
+    H_CHECK(th_deny_syscalls(getppid_nr, 1, ESRCH) == 0);
+    prun_opts o = {.pdeathsig = SIGTERM};
+    int rc = 0;
+    H_CHECK(prun_call(SH(cmd), &o, &rc) == 0);
+    H_CHECK(rc == -SIGTERM);
+    H_CHECK(access(marker, F_OK) < 0 && errno == ENOENT);
+    H_CHECK(th_count_children() == 0);
+    th_rm_rf(dir);
+    free(cmd);
+    free(marker);
+    free(dir);
+    return PASSED;
+}
+
+START_TEST(pdeathsig_parent_died_first)
+{
+    RUN_IN_HELPER(pdeathsig_parent_gone, 0);
+}
+END_TEST
+
 START_TEST(pdeathsig_invalid)
 {
     char *argv[] = {"true", NULL};
@@ -1677,6 +1742,8 @@ static Suite *child_suite(void)
     tcase_add_loop_test(tc, pdeathsig_on_parent_death, 0, 4);
     tcase_add_loop_test(tc, pdeathsig_thread_exit, 0, 2);
     tcase_add_test(tc, pdeathsig_invalid);
+    tcase_add_test(tc, pdeathsig_pid_namespace);
+    tcase_add_test(tc, pdeathsig_parent_died_first);
 
     tc = th_tcase(s, "rlimits", TH_CHECK_TIMEOUT);
     tcase_add_loop_test(tc, rlimits_set_in_child, AS_ROOT, AS_UNPRIVILEGED + 1);
