@@ -195,6 +195,21 @@ static int helper_fail(struct helper *h, const char *fmt, ...)
                                #actual, a_ ? a_ : "(null)", e_);                       \
     } while (0)
 
+/* The file at fd holds exactly expected (its text freed: LeakSanitizer
+ * checks each helper at its exit). */
+#define H_CHECK_FILE(fd, expected)                                                     \
+    do {                                                                               \
+        char *t_ = file_text(fd);                                                      \
+        const char *e_ = (expected);                                                   \
+        int ok_ = t_ && strcmp(t_, e_) == 0;                                           \
+        if (!ok_)                                                                      \
+            helper_fail(h, "line %d: fd %d holds \"%s\", expected \"%s\"", __LINE__,    \
+                        (fd), t_ ? t_ : "(null)", e_);                                 \
+        free(t_);                                                                      \
+        if (!ok_)                                                                      \
+            return 1;                                                                  \
+    } while (0)
+
 /* Check has no skip: the note goes to stderr and the helper passes. */
 static int helper_skip(const char *name, const char *why)
 {
@@ -449,8 +464,8 @@ static int stderr_to_inherited_stdout(struct helper *h, int arg)
     struct outcome res;
     H_CHECK(collect(argv, &o, NULL, &res) == 0);
     H_CHECK(res.rc == 0);
-    H_CHECK_STR(file_text(1), "42");
-    H_CHECK_STR(file_text(2), "");
+    H_CHECK_FILE(1, "42");
+    H_CHECK_FILE(2, "");
     return 0;
 }
 
@@ -480,8 +495,8 @@ static int check_cat_err(struct helper *h, const prun_opts *o, const char *input
     struct outcome res;
     H_CHECK(collect(cat_err_argv, o, input, &res) == 0);
     H_CHECK(res.rc == 0);
-    H_CHECK_STR(file_text(out), want);
-    H_CHECK_STR(file_text(err), "err");
+    H_CHECK_FILE(out, want);
+    H_CHECK_FILE(err, "err");
     return 0;
 }
 
@@ -566,6 +581,7 @@ static int closed_std_fds(struct helper *h, int mask)
     H_CHECK(res.rc == 0);
     H_CHECK_STR(res.out, "got apple");
     H_CHECK_STR(res.err, "err");
+    outcome_free(&res);
     return 0;
 }
 
@@ -1566,7 +1582,7 @@ START_TEST(strerror_names_every_code)
     ck_assert_str_eq(prun_strerror(PRUN_ECHECK), "Command returned a nonzero status");
     ck_assert_str_eq(prun_strerror(PRUN_ETOOBIG), "Output exceeded max_output");
     ck_assert_str_eq(prun_strerror(-ENOENT), strerror(ENOENT));
-    ck_assert_str_eq(prun_strerror(-4095), strerror(4095));
+    ck_assert_str_eq(prun_strerror(-4095), "Unknown error 4095");  /* glibc's */
     /* Not a code of the library's: positive, below the errno range, or a
      * PRUN_E* of a later libprun. */
     const int unknown[] = {1, ENOENT, INT_MAX, -4096, PRUN_ETIMEOUT + 1, PRUN_ETOOBIG - 1,
