@@ -174,11 +174,16 @@ CHILD_CODE static void limits_and_credentials(struct prun_child_plan *plan)
     if (c->set_uid && (r = SYS3(SYS_setresuid, c->uid, c->uid, c->uid)) < 0)
         fail(plan, PRUN__STEP_SETUID, 0, r);
     /* After the credentials, which clear it.  A parent that died before
-     * this would never send it: the child goes the same way. */
+     * this would never send it: the child goes the same way.  A ppid of 0
+     * is a parent alive in an ancestor PID namespace (the caller's
+     * children start in a new one after unshare(CLONE_NEWPID)): an orphan
+     * gets a reaper it can see, but for the namespace's init, which its
+     * own signals cannot kill anyway. */
     if (plan->pdeathsig) {
         if ((r = SYS2(SYS_prctl, PR_SET_PDEATHSIG, plan->pdeathsig)) < 0)
             fail(plan, PRUN__STEP_PDEATHSIG, 0, r);
-        if (SYS0(SYS_getppid) != plan->parent_pid)
+        long ppid = SYS0(SYS_getppid);
+        if (ppid != plan->parent_pid && ppid != 0)
             SYS2(SYS_kill, SYS0(SYS_getpid), plan->pdeathsig);
     }
 }

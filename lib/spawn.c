@@ -9,9 +9,10 @@
  *   posix_spawn           where clone3 is missing, or refused with ENOSYS
  *   (spawn_posix.c)       or EINVAL (Linux < 5.3, < 5.5, seccomp);
  *   clone (child.c)       for what posix_spawn cannot express (user,
- *                         groups, umask, rlimits, pdeathsig) there, and
- *                         for everything where clone3 is refused with
- *                         EPERM (glibc's posix_spawn would fail too).
+ *                         groups, umask, rlimits, pdeathsig, fds above
+ *                         the soft RLIMIT_NOFILE) there, and for
+ *                         everything where clone3 is refused with EPERM
+ *                         (glibc's posix_spawn would fail too).
  *
  * A failed setup step is reported as that step, with its errno.
  */
@@ -277,6 +278,12 @@ static int launch(struct prun_child_plan *plan, pid_t *pid, int *pidfd)
     *pidfd = -1;
     if ((r = prun__posix_spawn(plan, &spawned)) == 0)
         *pid = spawned;
+    /* EBADF with no step failed: glibc's file actions refused an fd at or
+     * above the soft RLIMIT_NOFILE, which the caller may still hold (it
+     * was opened before the limit was lowered) and the kernel passes on
+     * as clone3 does. */
+    if (r == -EBADF && !plan->failure.step)
+        return launch_clone(plan, pid, pidfd, 0);
     return plan->failure.step ? 0 : r;
 }
 

@@ -18,12 +18,15 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +49,9 @@
 #endif
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
+#endif
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
 #endif
 
 #define SH(cmd) ((char *[]){"sh", "-c", (cmd), NULL})
@@ -715,6 +721,186 @@ START_TEST(unprivileged_as_another)
 }
 END_TEST
 
+/* Root without the capabilities caps[0..n), the permitted set too: root's
+ * refusals, while the uid (and with it the coverage counters' files, which
+ * a helper running as nobody cannot write) stays 0. */
+static int drop_caps(const int *caps, size_t n)
+{
+    struct __user_cap_header_struct head = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &head, data) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned bit = 1u << (caps[i] % 32);
+        data[caps[i] / 32].effective &= ~bit;
+        data[caps[i] / 32].permitted &= ~bit;
+        data[caps[i] / 32].inheritable &= ~bit;
+    }
+    return (int)syscall(SYS_capset, &head, data);
+}
+
+/* Root without CAP_SETUID and CAP_SETGID (a container's root, say) is
+ * refused as any user is: by the step that failed, naming what was
+ * asked.  Its supplementary groups are nobody's, so that asking for
+ * nobody needs no setgroups. */
+static int root_without_setid_caps(struct helper *h, int arg)
+{
+    (void)arg;
+    static const int setid[] = {CAP_SETUID, CAP_SETGID};
+    H_ROOT_WITH_GROUPS(NOBODY);
+    H_CHECK(drop_caps(setid, 2) == 0);
+    const char *const root_group[] = {"root", NULL}, *const nogroup[] = {"65534", NULL};
+    prun_opts o = {.extra_groups = root_group};
+    H_ERROR(id_argv, &o, -EPERM,
+            "cannot set the supplementary groups of 'id': Operation not permitted");
+    o = (prun_opts){.user = "nobody", .extra_groups = root_group};
+    H_ERROR(id_argv, &o, -EPERM, "cannot run 'id' as user 'nobody': Operation not permitted");
+    /* nobody's groups are the caller's: the gid is the first refusal. */
+    o = (prun_opts){.user = "nobody"};
+    H_ERROR(id_argv, &o, -EPERM, "cannot run 'id' as user 'nobody': Operation not permitted");
+    o = (prun_opts){.group = "nogroup"};
+    H_ERROR(id_argv, &o, -EPERM, "cannot run 'id' with group 'nogroup': Operation not permitted");
+    /* The groups and the gid the caller's own: the uid is. */
+    o = (prun_opts){.user = "nobody", .group = "0", .extra_groups = nogroup};
+    H_ERROR(id_argv, &o, -EPERM, "cannot run 'id' as user 'nobody': Operation not permitted");
+    H_CHECK(prun_last_error_step() == PRUN_STEP_CREDENTIALS);
+    /* And what it has, it may keep. */
+    o = (prun_opts){.user = "0", .group = "0", .extra_groups = nogroup};
+    H_OUTPUT(creds_argv, &o, "0 0 [0 65534] [65534]\n");
+    return PASSED;
+}
+
+START_TEST(root_without_setid_capabilities)
+{
+    RUN_IN_HELPER(root_without_setid_caps, 0);
+}
+END_TEST
+
+/* ---- a user database of the test's own -------------------------------- */
+
+/* In a mount namespace of its own, /etc/passwd and /etc/group are these
+ * texts and the databases are files only (no NSS module of the host's). */
+static int own_user_database(struct helper *h, const char *passwd, const char *group, char **dir)
+{
+    static const char *const names[] = {"passwd", "group", "nsswitch.conf"};
+    const char *const texts[] = {passwd, group, "passwd: files\ngroup: files\n"};
+    if (geteuid() != 0)
+        return helper_skip("needs root");
+    if (unshare(CLONE_NEWNS) < 0)
+        return helper_skip("cannot make a mount namespace");
+    H_CHECK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+    H_CHECK((*dir = th_mkdtemp()) != NULL);
+    for (int i = 0; i < 3; i++) {
+        char *from, *to;
+        H_CHECK(asprintf(&from, "%s/%s", *dir, names[i]) > 0);
+        H_CHECK(asprintf(&to, "/etc/%s", names[i]) > 0);
+        th_write_file(from, texts[i], 0644);
+        H_CHECK(mount(from, to, NULL, MS_BIND, NULL) == 0);
+        free(from);
+        free(to);
+    }
+    return PASSED;
+}
+
+/* A text built piece by piece; NULL once out of memory. */
+struct text {
+    char *s;
+    size_t len;
+};
+
+static void add_chars(struct text *t, char c, size_t n)
+{
+    char *s = t->s || !t->len ? realloc(t->s, t->len + n + 1) : NULL;
+    if (!s) {
+        free(t->s);
+        *t = (struct text){NULL, 1};  /* stays NULL */
+        return;
+    }
+    memset(s + t->len, c, n);
+    t->len += n;
+    s[t->len] = '\0';
+    t->s = s;
+}
+
+static void add(struct text *t, const char *fmt, ...)
+{
+    char *piece;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&piece, fmt, ap);
+    va_end(ap);
+    size_t at = t->len;
+    add_chars(t, ' ', n < 0 ? 0 : (size_t)n);
+    if (n >= 0 && t->s)
+        memcpy(t->s + at, piece, (size_t)n);
+    if (n >= 0)
+        free(piece);
+}
+
+enum { N_LONG_GROUPS = 70, HUGE = (1 << 20) + 4096 };
+
+/* Entries longer than the first buffer the lookups try (1 KiB): a user
+ * with a 3000-byte comment, a group listing 300 members, and that user
+ * in 72 groups, more than the first guess of 64.  The lookups grow their
+ * buffers, and the child gets it all.  Entries longer than the largest
+ * buffer (1 MiB) fail as ERANGE, as the step that looks them up. */
+static int long_entries(struct helper *h, int arg)
+{
+    (void)arg;
+    struct text passwd = {NULL, 0}, group = {NULL, 0};
+    add(&passwd, "root:x:0:0:root:/root:/bin/sh\nprun-long:x:4242:4243:");
+    add_chars(&passwd, 'c', 3000);
+    add(&passwd, ":/:/bin/sh\nprun-huge:x:4244:4243:");
+    add_chars(&passwd, 'c', HUGE);
+    add(&passwd, ":/:/bin/sh\n");
+    add(&group, "root:x:0:\nprun-long:x:4243:\nprun-crowd:x:4245:");
+    for (int i = 0; i < 300; i++)
+        add(&group, "m%04d,", i);
+    add(&group, "prun-long\n");
+    for (int i = 0; i < N_LONG_GROUPS; i++)
+        add(&group, "prun-g%02d:x:%d:prun-long\n", i, 5000 + i);
+    add(&group, "prun-huge:x:4246:");
+    add_chars(&group, 'm', HUGE);
+    add(&group, "\n");
+    H_CHECK(passwd.s && group.s);
+    char *dir = NULL;
+    int r = own_user_database(h, passwd.s, group.s, &dir);
+    free(passwd.s);
+    free(group.s);
+    if (r != PASSED)
+        return r;
+    gid_t groups[N_LONG_GROUPS + 2] = {4243, 4245};
+    for (int i = 0; i < N_LONG_GROUPS; i++)
+        groups[2 + i] = 5000 + (gid_t)i;
+    char *want = creds_line(4242, 4243, groups, N_LONG_GROUPS + 2);
+    H_CHECK(want != NULL);
+    prun_opts o = {.user = "prun-long"};
+    H_OUTPUT(creds_argv, &o, want);
+    free(want);
+    const char *const crowd[] = {"prun-crowd", "prun-g07", NULL};
+    o = (prun_opts){.user = "prun-long", .group = "prun-crowd", .extra_groups = crowd};
+    H_OUTPUT(creds_argv, &o, "4242 4245 [4245 5007] [4245 5007]\n");
+    const char *const huge[] = {"prun-g07", "prun-huge", NULL};
+    o = (prun_opts){.user = "prun-huge"};
+    H_ERROR(id_argv, &o, -ERANGE, "cannot look up user 'prun-huge': Numerical result out of range");
+    H_CHECK(prun_last_error_step() == PRUN_STEP_CREDENTIALS);
+    o = (prun_opts){.group = "prun-huge"};
+    H_ERROR(id_argv, &o, -ERANGE,
+            "cannot look up group 'prun-huge': Numerical result out of range");
+    o = (prun_opts){.extra_groups = huge};
+    H_ERROR(id_argv, &o, -ERANGE,
+            "cannot look up group 'prun-huge': Numerical result out of range");
+    th_rm_rf(dir);
+    free(dir);
+    return PASSED;
+}
+
+START_TEST(long_database_entries)
+{
+    RUN_IN_HELPER(long_entries, 0);
+}
+END_TEST
+
 /* ---- umask ------------------------------------------------------------ */
 
 /* The child's umask, and the mode of a file it creates in dir. */
@@ -734,6 +920,58 @@ START_TEST(umask_set)
     free(dir);
     CK(f1);
     CK(f2);
+}
+END_TEST
+
+/* Linux before 5.2, as a seccomp filter: no clone3, no pidfds, and
+ * clone() refuses CLONE_PIDFD with EINVAL. */
+static int like_linux_5_1(void)
+{
+    unsigned flags_low = offsetof(struct seccomp_data, args);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    flags_low += 4;
+#endif
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 435 /* SYS_clone3 */, 6, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 5, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_send_signal, 4, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 2),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, flags_low),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_PIDFD, 2, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINVAL),
+    };
+    struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return -1;
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* What needs clone() (here a umask) works before Linux 5.2: the child is
+ * cloned without CLONE_PIDFD, has no pidfd, and is waited for by pid. */
+static int umask_before_clone_pidfd(struct helper *h, int arg)
+{
+    (void)arg;
+    H_CHECK(like_linux_5_1() == 0);
+    prun_opts o = {.umask = PRUN_UMASK(027), .stdout_io = PRUN_PIPE};
+    prun_proc *p;
+    H_CHECK(prun_popen(&p, SH("umask; exit 3"), &o) == 0);
+    H_CHECK(prun_pidfd(p) == -1);
+    char *out = th_read_all(prun_stdout(p), NULL);
+    int rc = -1;
+    H_CHECK(prun_wait(p, 30000, &rc) == 0 && rc == 3);
+    H_CHECK(strcmp(out, "0027\n") == 0);
+    free(out);
+    prun_free(p);
+    H_CHECK(th_count_children() == 0);
+    return PASSED;
+}
+
+START_TEST(umask_without_clone_pidfd)
+{
+    RUN_IN_HELPER(umask_before_clone_pidfd, 0);
 }
 END_TEST
 
@@ -1034,6 +1272,94 @@ START_TEST(pdeathsig_thread_exit)
         ck_assert_int_eq(th_returncode(s.p, PRUN_FOREVER), -SIGKILL);
     }
     prun_free(s.p);
+}
+END_TEST
+
+/* A caller whose children start in a PID namespace of their own
+ * (unshare(CLONE_NEWPID), as container runtimes do): there a child's
+ * getppid() is 0, its parent being outside, and alive.
+ * It used to fail: child.c took any getppid() but the caller's pid for a
+ * parent that died before PR_SET_PDEATHSIG took, and the child killed
+ * itself with pdeathsig before its exec: rc -SIGTERM, the program never
+ * ran (but for the namespace's first process, its init, which its own
+ * signals do not kill).  0 is a parent in an ancestor namespace now: an
+ * orphan would have been given a reaper that it can see. */
+static int pdeathsig_in_pid_namespace(struct helper *h, int arg)
+{
+    (void)arg;
+    H_BECOME(AS_ROOT);
+    int own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    H_CHECK(own >= 0);
+    if (unshare(CLONE_NEWPID) < 0)
+        return helper_skip("cannot make a PID namespace");
+    char *cat_argv[] = {"cat", NULL};
+    prun_opts keep_alive = {.stdin_io = PRUN_PIPE};
+    prun_proc *init;
+    H_CHECK(prun_popen(&init, cat_argv, &keep_alive) == 0);  /* pid 1 there, until its EOF */
+    prun_opts o = {.pdeathsig = SIGTERM};
+    H_OUTPUT(SH("echo $$ $PPID"), &o, "2 0\n");
+    prun_close_stream(init, 0);
+    int rc = -1;
+    H_CHECK(prun_wait(init, 30000, &rc) == 0 && rc == 0);
+    prun_free(init);
+    /* Children in this process's own namespace again: LeakSanitizer's
+     * tracer, cloned at exit, must see the process it stops. */
+    H_CHECK(setns(own, CLONE_NEWPID) == 0);
+    close(own);
+    return PASSED;
+}
+
+START_TEST(pdeathsig_pid_namespace)
+{
+    RUN_IN_HELPER(pdeathsig_in_pid_namespace, 0);
+}
+END_TEST
+
+/* A parent that died before the child set PR_SET_PDEATHSIG would never
+ * send it: the child sends it to itself rather than run on orphaned.
+ * That race (the caller's process ends while the child sets up) is
+ * forced here with a seccomp filter under which getppid() answers an
+ * error, which is not the caller's pid: on one thread only (its children
+ * inherit it), as LeakSanitizer's tracer needs getppid() at exit. */
+struct orphan_call {
+    char *cmd;
+    int filtered, r, rc;
+};
+
+static void *call_with_getppid_failing(void *arg)
+{
+    static const long getppid_nr[] = {SYS_getppid};
+    struct orphan_call *c = arg;
+    c->filtered = th_deny_syscalls(getppid_nr, 1, ESRCH) == 0;
+    prun_opts o = {.pdeathsig = SIGTERM};
+    if (c->filtered)
+        c->r = prun_call(SH(c->cmd), &o, &c->rc);
+    return NULL;
+}
+
+static int pdeathsig_parent_gone(struct helper *h, int arg)
+{
+    (void)arg;
+    char *dir = th_mkdtemp(), *marker = NULL;
+    struct orphan_call c = {NULL, 0, -1, 0};
+    H_CHECK(dir && asprintf(&marker, "%s/ran", dir) > 0 && asprintf(&c.cmd, ": > %s", marker) > 0);
+    pthread_t t;
+    H_CHECK(pthread_create(&t, NULL, call_with_getppid_failing, &c) == 0);
+    H_CHECK(pthread_join(t, NULL) == 0);
+    H_CHECK(c.filtered && c.r == 0);
+    H_CHECK(c.rc == -SIGTERM);
+    H_CHECK(access(marker, F_OK) < 0 && errno == ENOENT);
+    H_CHECK(th_count_children() == 0);
+    th_rm_rf(dir);
+    free(c.cmd);
+    free(marker);
+    free(dir);
+    return PASSED;
+}
+
+START_TEST(pdeathsig_parent_died_first)
+{
+    RUN_IN_HELPER(pdeathsig_parent_gone, 0);
 }
 END_TEST
 
@@ -1661,11 +1987,14 @@ static Suite *child_suite(void)
     tcase_add_test(tc, unknown_user_or_group);
     tcase_add_test(tc, unprivileged_as_itself);
     tcase_add_test(tc, unprivileged_as_another);
+    tcase_add_test(tc, root_without_setid_capabilities);
+    tcase_add_test(tc, long_database_entries);
 
     tc = th_tcase(s, "umask", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, umask_set);
     tcase_add_test(tc, umask_zero_keeps_callers);
     tcase_add_test(tc, umask_invalid);
+    tcase_add_test(tc, umask_without_clone_pidfd);
 
     tc = th_tcase(s, "signals", TH_CHECK_TIMEOUT);
     tcase_add_loop_test(tc, signals_restore, 0, 2);
@@ -1677,6 +2006,8 @@ static Suite *child_suite(void)
     tcase_add_loop_test(tc, pdeathsig_on_parent_death, 0, 4);
     tcase_add_loop_test(tc, pdeathsig_thread_exit, 0, 2);
     tcase_add_test(tc, pdeathsig_invalid);
+    tcase_add_test(tc, pdeathsig_pid_namespace);
+    tcase_add_test(tc, pdeathsig_parent_died_first);
 
     tc = th_tcase(s, "rlimits", TH_CHECK_TIMEOUT);
     tcase_add_loop_test(tc, rlimits_set_in_child, AS_ROOT, AS_UNPRIVILEGED + 1);

@@ -18,6 +18,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -51,6 +54,9 @@ struct scenario {
     int expected;        /* the answer when nothing fails: 0, or PRUN_ETIMEOUT */
     int64_t bound_ms;    /* however it ends, within this */
     struct outcome (*run)(void);
+    int (*setup)(void);  /* in the try's process, before anything is armed: 0 or -1 */
+    int (*verify)(void);  /* after the try, disarmed: whether the output outside the library's
+                             buffers is right */
 };
 
 static int same(const prun_buf *b, const char *s, size_t len)
@@ -237,7 +243,7 @@ static struct outcome wait_any3(void)
     prun_proc *p[3] = {NULL, NULL, NULL};
     int seen = 0, r = 0;
     for (int i = 0; i < 3 && r == 0; i++) {
-        char cmd[16];
+        char cmd[24];  /* room for any int: gcc -O1 -Werror=format-truncation */
         snprintf(cmd, sizeof cmd, "exit %d", i + 1);
         char *argv[] = {"sh", "-c", cmd, NULL};
         r = prun_popen(&p[i], argv, NULL);
@@ -259,19 +265,162 @@ static struct outcome wait_any3(void)
     return oc;
 }
 
+/* Streams and fds the other scenarios leave alone: stdout to the caller's
+ * fd 0 (a pipe's write end: the child copies it above 2 before its
+ * dup2), a passed fd, a cwd, and the library's pipe ends above fd 256,
+ * which the clone3 child reopens through /proc. */
+enum { CROWD_TOP = 300 };
+static int fds_read_end = -1, fds_passed = -1;
+static char fds_command[64];
+
+static int fds_setup(void)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0 || dup2(p[1], 0) != 0 ||
+        (fds_passed = fcntl(p[1], F_DUPFD_CLOEXEC, 5)) < 0)
+        return -1;
+    if (fds_passed > 9) {  /* sh takes one digit after >& */
+        errno = EMFILE;
+        return -1;
+    }
+    close(p[1]);
+    fds_read_end = p[0];
+    snprintf(fds_command, sizeof fds_command, "cat; echo pass >&%d; echo err >&2", fds_passed);
+    for (int fd; (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < CROWD_TOP;)
+        if (fd < 0)
+            return -1;
+    return 0;
+}
+
+static struct outcome fds_streams(void)
+{
+    char *argv[] = {"sh", "-c", fds_command, NULL};
+    const int pass[] = {fds_passed};
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_FD, .stdout_fd = 0,
+                   .stderr_io = PRUN_PIPE, .pass_fds = pass, .n_pass_fds = 1, .cwd = "/"};
+    prun_proc *p;
+    prun_buf err = {0};
+    int rc = -1;
+    struct outcome oc = {prun_popen(&p, argv, &o), 0};
+    if (oc.r)
+        return oc;
+    oc.r = prun_communicate(p, "in ", 3, 30000, NULL, &err);
+    if (oc.r == 0)
+        oc.r = prun_wait(p, 30000, &rc);
+    oc.right = same(&err, "err\n", 4) && rc == 0;
+    prun_buf_free(&err);
+    prun_free(p);
+    return oc;
+}
+
+/* What reached fd 0 and the passed fd. */
+static int fds_verify(void)
+{
+    char got[32] = "";
+    fcntl(fds_read_end, F_SETFL, O_NONBLOCK);
+    ssize_t n = read(fds_read_end, got, sizeof got - 1);
+    return n == 8 && memcmp(got, "in pass\n", 8) == 0;
+}
+
+/* The credentials by name from a user database of the scenario's own:
+ * in a mount namespace, /etc/passwd, /etc/group and a files-only
+ * /etc/nsswitch.conf (no NSS module that aborts when a system call
+ * fails under it, so the system calls fail too), with entries longer
+ * than the lookups' first buffer.  extra_groups is given: getgrouplist
+ * cannot report a failed read (a group would go missing), getgrnam_r
+ * can. */
+static char *user_db_dir;
+
+static int user_db_setup(void)
+{
+    static const char *const names[] = {"passwd", "group", "nsswitch.conf"};
+    /* Supplementary groups of its own, which the library compares with
+     * the child's (a list of them, a second getgroups). */
+    static const gid_t mine[] = {0, 4};
+    if (setgroups(2, mine) < 0 || unshare(CLONE_NEWNS) < 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return -1;
+    for (int i = 0; i < 3; i++) {
+        char from[300], to[64];
+        snprintf(from, sizeof from, "%s/%s", user_db_dir, names[i]);
+        snprintf(to, sizeof to, "/etc/%s", names[i]);
+        if (mount(from, to, NULL, MS_BIND, NULL) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The files, once for every try; 0 or -1. */
+static int user_db_write(void)
+{
+    char tmpl[] = "/tmp/prun-inject-XXXXXX", path[300], comment[1500], members[1500];
+    if (!mkdtemp(tmpl) || !(user_db_dir = strdup(tmpl)))
+        return -1;
+    memset(comment, 'c', sizeof comment - 1);
+    comment[sizeof comment - 1] = '\0';
+    members[0] = '\0';
+    for (int i = 0; strlen(members) + 8 < sizeof members; i++)
+        snprintf(members + strlen(members), sizeof members - strlen(members), "m%04d,", i);
+    const char *const names[] = {"passwd", "group", "nsswitch.conf"};
+    FILE *f[3];
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", user_db_dir, names[i]);
+        if (!(f[i] = fopen(path, "we")))
+            return -1;
+    }
+    fprintf(f[0], "root:x:0:0:root:/root:/bin/sh\nprun-long:x:4242:4243:%s:/:/bin/sh\n", comment);
+    fprintf(f[1], "root:x:0:\nprun-long:x:4243:\nprun-crowd:x:4245:%sprun-long\n"
+                  "prun-other:x:4246:\n", members);
+    fprintf(f[2], "passwd: files\ngroup: files\n");
+    int bad = 0;
+    for (int i = 0; i < 3; i++)
+        bad |= fclose(f[i]) != 0;
+    return bad ? -1 : 0;
+}
+
+static void user_db_remove(void)
+{
+    static const char *const names[] = {"passwd", "group", "nsswitch.conf"};
+    if (!user_db_dir)
+        return;
+    for (int i = 0; i < 3; i++) {
+        char path[300];
+        snprintf(path, sizeof path, "%s/%s", user_db_dir, names[i]);
+        unlink(path);
+    }
+    rmdir(user_db_dir);
+    free(user_db_dir);
+}
+
+static struct outcome credentials_files(void)
+{
+    static const char *const groups[] = {"prun-crowd", "prun-other", NULL};
+    char *argv[] = {"id -u; id -g; id -G", NULL};
+    prun_opts o = {.shell = 1, .stdout_io = PRUN_PIPE, .user = "prun-long",
+                   .group = "prun-crowd", .extra_groups = groups, .timeout_ms = 30000};
+    prun_result res;
+    static const char want[] = "4242\n4245\n4245 4246\n";
+    struct outcome oc = {prun_run(argv, &o, &res), 0};
+    oc.right = same(&res.out, want, sizeof want - 1) && res.returncode == 0;
+    prun_result_free(&res);
+    return oc;
+}
+
 static const struct scenario scenarios[] = {
-    {"popen_communicate", BOTH, 0, 0, 30000, popen_communicate},
-    {"run_capture", BOTH, 0, 0, 30000, run_capture},
-    {"run_timeout", BOTH, 0, PRUN_ETIMEOUT, 300 + 10000, run_timeout},
-    {"check_output", BOTH, 0, 0, 30000, check_output},
-    {"getoutput", BOTH, 0, 0, 30000, getoutput},
-    {"getstatusoutput", BOTH, 0, 0, 30000, getstatusoutput},
-    {"pipeline3", BOTH, 0, 0, 30000, pipeline3},
-    {"io_lines", BOTH, 0, 0, 30000, io_lines},
-    {"io_read", BOTH, 0, 0, 30000, io_read},
-    {"wait_any3", BOTH, 0, 0, 30000, wait_any3},
-    {"credentials", ALLOCATIONS, 1, 0, 30000, credentials},
-    {"credentials_numeric", BOTH, 1, 0, 30000, credentials_numeric},
+    {"popen_communicate", BOTH, 0, 0, 30000, popen_communicate, NULL, NULL},
+    {"run_capture", BOTH, 0, 0, 30000, run_capture, NULL, NULL},
+    {"run_timeout", BOTH, 0, PRUN_ETIMEOUT, 300 + 10000, run_timeout, NULL, NULL},
+    {"check_output", BOTH, 0, 0, 30000, check_output, NULL, NULL},
+    {"getoutput", BOTH, 0, 0, 30000, getoutput, NULL, NULL},
+    {"getstatusoutput", BOTH, 0, 0, 30000, getstatusoutput, NULL, NULL},
+    {"pipeline3", BOTH, 0, 0, 30000, pipeline3, NULL, NULL},
+    {"io_lines", BOTH, 0, 0, 30000, io_lines, NULL, NULL},
+    {"io_read", BOTH, 0, 0, 30000, io_read, NULL, NULL},
+    {"wait_any3", BOTH, 0, 0, 30000, wait_any3, NULL, NULL},
+    {"credentials", ALLOCATIONS, 1, 0, 30000, credentials, NULL, NULL},
+    {"credentials_numeric", BOTH, 1, 0, 30000, credentials_numeric, NULL, NULL},
+    {"fds", BOTH, 0, 0, 30000, fds_streams, fds_setup, fds_verify},
+    {"credentials_files", BOTH, 1, 0, 30000, credentials_files, user_db_setup, NULL},
 };
 
 /* ---- one try, in a fresh process ---- */
@@ -384,6 +533,10 @@ static void try_in_child(const struct scenario *sc, enum inject_kind kind, unsig
     struct report rep = {0};
     alarm(TRY_SECONDS);
     prun_pipeline_stage(NULL, 0, NULL);  /* the sentence a failure must replace */
+    if (sc->setup && sc->setup() < 0) {
+        snprintf(rep.problem, sizeof rep.problem, "cannot set up the scenario: %s", strerror(errno));
+        goto out;
+    }
     if ((on_fallback && refuse_clone3() < 0) || inject_start() < 0) {
         snprintf(rep.problem, sizeof rep.problem, "cannot start the injection: %s", strerror(errno));
         goto out;
@@ -394,6 +547,8 @@ static void try_in_child(const struct scenario *sc, enum inject_kind kind, unsig
     struct outcome oc = sc->run();
     inject_disarm();
     int64_t took = now_ms() - t0;
+    if (sc->verify && oc.r == sc->expected && oc.right)
+        oc.right = sc->verify();
     rep.failed = inject_failed();
     rep.nr = inject_failed_nr();
     rep.err = inject_failed_errno();
@@ -505,6 +660,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < INPUT_LEN; i++)
         input[i] = (char)('a' + (i * 7 + i / 4096) % 26);
     signal(SIGPIPE, SIG_DFL);
+    if (geteuid() == 0 && user_db_write() < 0) {
+        printf("FAIL: cannot write the user database of credentials_files: %s\n", strerror(errno));
+        return 1;
+    }
     /* Every scenario on the clone3 engine, then on the fallback. */
     for (size_t k = 0; k < 2 * (sizeof scenarios / sizeof scenarios[0]); k++) {
         size_t i = k % (sizeof scenarios / sizeof scenarios[0]);
@@ -524,6 +683,7 @@ int main(int argc, char **argv)
         if (sc->passes & SYSTEM_CALLS)
             system_calls(sc);
     }
+    user_db_remove();
     if (problems) {
         printf("%d problems\n", problems);
         return 1;

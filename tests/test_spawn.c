@@ -7,14 +7,25 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -184,6 +195,28 @@ static int helper_fail(struct helper *h, const char *fmt, ...)
                                #actual, a_ ? a_ : "(null)", e_);                       \
     } while (0)
 
+/* The file at fd holds exactly expected (its text freed: LeakSanitizer
+ * checks each helper at its exit). */
+#define H_CHECK_FILE(fd, expected)                                                     \
+    do {                                                                               \
+        char *t_ = file_text(fd);                                                      \
+        const char *e_ = (expected);                                                   \
+        int ok_ = t_ && strcmp(t_, e_) == 0;                                           \
+        if (!ok_)                                                                      \
+            helper_fail(h, "line %d: fd %d holds \"%s\", expected \"%s\"", __LINE__,    \
+                        (fd), t_ ? t_ : "(null)", e_);                                 \
+        free(t_);                                                                      \
+        if (!ok_)                                                                      \
+            return 1;                                                                  \
+    } while (0)
+
+/* Check has no skip: the note goes to stderr and the helper passes. */
+static int helper_skip(const char *name, const char *why)
+{
+    fprintf(stderr, "test_spawn: %s: skipped: %s\n", name, why);
+    return 0;
+}
+
 /* Runs fn(arg) in a forked child, where it may rearrange fds 0, 1, 2 at
  * will, and fails the test with its message unless it returns 0. */
 static void run_in_helper(helper_fn fn, int arg)
@@ -206,6 +239,47 @@ static void run_in_helper(helper_fn fn, int arg)
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "helper (status %#x): %s",
                   (unsigned)status, text);
     free(text);
+}
+
+/* A seccomp filter on this process and its children: system call nr
+ * fails with err when the low 32 bits of its argument arg are value.  0,
+ * or -1 (the filter cannot be installed). */
+static int deny_syscall_if(long nr, int arg, unsigned value, int err)
+{
+    unsigned low = (unsigned)(offsetof(struct seccomp_data, args) + 8 * (size_t)arg);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    low += 4;
+#endif
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, low),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, value, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (unsigned)err),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return -1;
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* Root without the capabilities caps[0..n) (for good: the permitted set
+ * too), so that root's ordinary refusals can be tested while the uid,
+ * and with it the coverage counters' files, stay root's. */
+static int drop_caps(const int *caps, size_t n)
+{
+    struct __user_cap_header_struct head = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &head, data) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned bit = 1u << (caps[i] % 32);
+        data[caps[i] / 32].effective &= ~bit;
+        data[caps[i] / 32].permitted &= ~bit;
+        data[caps[i] / 32].inheritable &= ~bit;
+    }
+    return (int)syscall(SYS_capset, &head, data);
 }
 
 /* Puts a new memfd holding text at fd target (without FD_CLOEXEC unless
@@ -390,8 +464,8 @@ static int stderr_to_inherited_stdout(struct helper *h, int arg)
     struct outcome res;
     H_CHECK(collect(argv, &o, NULL, &res) == 0);
     H_CHECK(res.rc == 0);
-    H_CHECK_STR(file_text(1), "42");
-    H_CHECK_STR(file_text(2), "");
+    H_CHECK_FILE(1, "42");
+    H_CHECK_FILE(2, "");
     return 0;
 }
 
@@ -421,8 +495,8 @@ static int check_cat_err(struct helper *h, const prun_opts *o, const char *input
     struct outcome res;
     H_CHECK(collect(cat_err_argv, o, input, &res) == 0);
     H_CHECK(res.rc == 0);
-    H_CHECK_STR(file_text(out), want);
-    H_CHECK_STR(file_text(err), "err");
+    H_CHECK_FILE(out, want);
+    H_CHECK_FILE(err, "err");
     return 0;
 }
 
@@ -507,6 +581,7 @@ static int closed_std_fds(struct helper *h, int mask)
     H_CHECK(res.rc == 0);
     H_CHECK_STR(res.out, "got apple");
     H_CHECK_STR(res.err, "err");
+    outcome_free(&res);
     return 0;
 }
 
@@ -718,6 +793,55 @@ START_TEST(path_default_when_env_has_none)
 }
 END_TEST
 
+/* PATH is the variable of that name, not one it begins (PATHX); an
+ * empty entry is the child's cwd; an entry too long to hold a program
+ * (PATH_MAX with the name) is left out, where execve's ENAMETOOLONG would
+ * end the search. */
+START_TEST(path_entries_empty_long_and_lookalike)
+{
+    struct path_fixture f = path_fixture();
+    char *argv[] = {"mytool", NULL};
+    char *lookalike[] = {"PATHX=/nowhere", f.env_path, NULL};
+    prun_opts o = {.env = lookalike};
+    expect_output(argv, &o, "mytool ran\n");
+    char *in_cwd[] = {"PATH=/prun-no-such-dir::/bin", NULL};
+    o = (prun_opts){.env = in_cwd, .cwd = f.dir};
+    expect_output(argv, &o, "mytool ran\n");
+    char *long_path = malloc(PATH_MAX + 64);
+    ck_assert_ptr_nonnull(long_path);
+    strcpy(long_path, "PATH=/");
+    memset(long_path + 6, 'x', PATH_MAX);
+    snprintf(long_path + 6 + PATH_MAX, 58, ":%s", f.dir);
+    char *too_long[] = {long_path, NULL};
+    o = (prun_opts){.env = too_long};
+    expect_output(argv, &o, "mytool ran\n");
+    free(long_path);
+    path_fixture_free(&f);
+}
+END_TEST
+
+/* A caller without any environment (clearenv() leaves environ NULL): the
+ * default PATH, and an empty environment for the child. */
+static int no_environment(struct helper *h, int arg)
+{
+    (void)arg;
+    clearenv();
+    H_CHECK(environ == NULL);
+    char *argv[] = {"env", NULL};
+    prun_opts o = {.stdout_io = PRUN_PIPE};
+    struct outcome res;
+    H_CHECK(collect(argv, &o, NULL, &res) == 0 && res.rc == 0);
+    H_CHECK_STR(res.out, "");
+    outcome_free(&res);
+    return 0;
+}
+
+START_TEST(path_default_without_environ)
+{
+    run_in_helper(no_environment, 0);
+}
+END_TEST
+
 /* A non-executable "true" early in PATH is skipped for /bin/true; alone it
  * gives EACCES. */
 START_TEST(path_skips_non_executable)
@@ -909,6 +1033,35 @@ START_TEST(pipes_above_a_large_table)
 }
 END_TEST
 
+/* One pipe end in a hole low in a large table, the others above fd 256:
+ * only those are reopened, and the parent-death signal (which also needs
+ * the caller's pid) still works. */
+START_TEST(pipes_low_and_high)
+{
+    int crowd[N_CROWD];
+    for (int i = 0; i < N_CROWD; i++)
+        ck_assert_int_ge(crowd[i] = open("/dev/null", O_RDONLY), 0);
+    int hole = crowd[0];
+    close(hole);
+    char *argv[] = {"sh", "-c", "cat; echo err >&2; exec ls /proc/self/fd", NULL};
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE,
+                   .pdeathsig = SIGKILL};
+    prun_proc *p;
+    prun_buf out, err;
+    TH_POPEN_OK(&p, argv, &o);
+    ck_assert_int_gt(prun_stdout(p), 256);
+    ck_assert_int_eq(fcntl(hole, F_GETFD), -1);  /* the child's end of stdin, closed again */
+    ck_assert_int_eq(prun_communicate(p, "in\n", 3, 30000, &out, &err), 0);
+    ck_assert_int_eq(th_returncode(p, 30000), 0);
+    th_assert_buf_eq(out, "in\n0\n1\n2\n3\n");
+    th_assert_buf_eq(err, "err\n");
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_free(p);
+    close_all(crowd + 1, N_CROWD - 1);
+}
+END_TEST
+
 static int listed(const char *fds, int fd)
 {
     char needle[16], *padded;
@@ -999,6 +1152,173 @@ START_TEST(pass_fds_also_redirected)
     free(fds);
     free(text);
     close(fd);
+}
+END_TEST
+
+/* pass_fds in any order, with repeats, neighbours, and 0, 1 or 2 (which
+ * the child has anyway): each fd above 2 reaches the child once, nothing
+ * else. */
+START_TEST(pass_fds_unsorted_repeated_and_std)
+{
+    int leaky[N_LEAKY];
+    open_leaky(leaky);
+    int pass[] = {leaky[7], 1, leaky[3], leaky[2], leaky[7], 0, leaky[4], 2, leaky[2]};
+    prun_opts o = {.pass_fds = pass, .n_pass_fds = sizeof pass / sizeof pass[0]};
+    char *fds = child_fds(&o);
+    char expected[64];
+    snprintf(expected, sizeof expected, "0 1 2 %d %d %d %d", leaky[2], leaky[3], leaky[4],
+             leaky[7]);
+    ck_assert_str_eq(fds, expected);
+    free(fds);
+    close_all(leaky, N_LEAKY);
+}
+END_TEST
+
+/* The child's fds as sorted numbers (collect() in a helper); free() it. */
+static char *helper_child_fds(const prun_opts *opts, int *r)
+{
+    prun_opts o = *opts;
+    struct outcome res;
+    o.stdout_io = PRUN_PIPE;
+    if ((*r = collect(list_fds_argv, &o, NULL, &res)) == 0 && res.rc != 0)
+        *r = -ECHILD;
+    char *fds = *r ? NULL : sorted_fds(res.out);
+    outcome_free(&res);
+    return fds;
+}
+
+/* Before Linux 5.9 close_range answers ENOSYS: the child closes each fd
+ * /proc/self/fd lists, but pass_fds (_i 0).  Without /proc it cannot
+ * tell which fds are open, and the spawn fails rather than hand the
+ * caller's fds to the program (_i 1: root, a mount namespace with an
+ * empty tmpfs on /proc).  On the fallback engine glibc's posix_spawn
+ * closes them (closefrom), with the same two outcomes. */
+static int close_fds_without_close_range(struct helper *h, int no_proc)
+{
+    static const long close_range_nr[] = {436 /* SYS_close_range */};
+    int leaky[N_LEAKY];
+    for (int i = 0; i < N_LEAKY; i++)
+        H_CHECK((leaky[i] = open("/dev/null", O_RDONLY)) >= 0);
+    if (no_proc) {
+        if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0)
+            return helper_skip("close_fds_without_close_range", "needs root");
+        H_CHECK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+    }
+    H_CHECK(th_deny_syscalls(close_range_nr, 1, ENOSYS) == 0);
+    int pass[] = {leaky[6], leaky[3]}, r;
+    prun_opts o = {.pass_fds = pass, .n_pass_fds = 2};
+    if (!no_proc) {
+        char *fds = helper_child_fds(&o, &r), want[64];
+        snprintf(want, sizeof want, "0 1 2 %d %d", leaky[3], leaky[6]);
+        H_CHECK(r == 0);
+        H_CHECK_STR(fds, want);
+        free(fds);
+        return 0;
+    }
+    int fds = th_count_fds();
+    H_CHECK(mount("prun-test", "/proc", "tmpfs", MS_NOSUID, "size=64k") == 0);
+    prun_proc *p = NULL;
+    r = prun_popen(&p, list_fds_argv, &o);
+    H_CHECK(umount("/proc") == 0);
+    H_CHECK(r == -ENOENT && p == NULL);
+    /* posix_spawn reports the failed closefrom as an exec's ENOENT. */
+    H_CHECK_STR(prun_last_error(),
+                th_fallback() ? "cannot run 'sh': No such file or directory"
+                              : "cannot close the other file descriptors of 'sh': "
+                                "No such file or directory");
+    H_CHECK(prun_last_error_step() == (th_fallback() ? PRUN_STEP_EXEC : PRUN_STEP_FDS));
+    H_CHECK(th_count_fds() == fds && th_count_children() == 0);
+    return 0;
+}
+
+START_TEST(close_fds_before_close_range)
+{
+    run_in_helper(close_fds_without_close_range, _i);
+}
+END_TEST
+
+/* The child checks that it may open /proc/PARENT/fd/N before it gives up
+ * the shared table; refused (here faccessat, by a seccomp filter), it
+ * keeps the library's high pipe ends the usual way: the same streams,
+ * and still nothing else reaches the program. */
+static int high_pipes_not_reopened(struct helper *h, int arg)
+{
+    (void)arg;
+    static const long faccessat_nr[] = {SYS_faccessat};
+    int crowd[N_CROWD];
+    for (int i = 0; i < N_CROWD; i++)
+        H_CHECK((crowd[i] = open("/dev/null", O_RDONLY)) >= 0);  /* not close-on-exec */
+    H_CHECK(th_deny_syscalls(faccessat_nr, 1, EACCES) == 0);
+    char *argv[] = {"sh", "-c", "cat; echo err >&2; exec ls /proc/self/fd", NULL};
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE};
+    struct outcome res;
+    H_CHECK(collect(argv, &o, "in\n", &res) == 0);
+    H_CHECK(res.rc == 0);
+    H_CHECK_STR(res.out, "in\n0\n1\n2\n3\n");
+    H_CHECK_STR(res.err, "err\n");
+    outcome_free(&res);
+    /* And with a passed fd above them, which the table is copied up to. */
+    const int pass[] = {1000};
+    H_CHECK(dup2(crowd[0], 1000) == 1000);
+    o.pass_fds = pass, o.n_pass_fds = 1;
+    H_CHECK(collect(argv, &o, "in\n", &res) == 0);
+    H_CHECK(res.rc == 0);
+    H_CHECK_STR(res.out, "in\n0\n1\n1000\n2\n3\n");  /* ls's order */
+    H_CHECK_STR(res.err, "err\n");
+    outcome_free(&res);
+    return 0;
+}
+
+START_TEST(pipes_above_a_large_table_not_reopened)
+{
+    run_in_helper(high_pipes_not_reopened, 0);
+}
+END_TEST
+
+/* Fds at or above the caller's soft RLIMIT_NOFILE (opened before it was
+ * lowered) still reach the child: a stdout_fd, a passed fd, a passed fd
+ * just below the limit.  The clone3 engine always took them; glibc's
+ * posix_spawn file actions refuse them with EBADF (__spawn_valid_fd), so
+ * the fallback engine used to fail where clone3 succeeds, "cannot run
+ * 'sh': Bad file descriptor"; it now starts such a child with clone(). */
+static int fds_above_soft_nofile(struct helper *h, int arg)
+{
+    (void)arg;
+    enum { LIMIT = 64, OUT_LOW = 40, OUT = 90, PASSED = 91 };
+    struct rlimit lim;
+    H_CHECK(getrlimit(RLIMIT_NOFILE, &lim) == 0);
+    if (lim.rlim_cur <= PASSED)
+        return helper_skip("fds_above_soft_nofile", "RLIMIT_NOFILE is too low already");
+    H_CHECK(mem_file_at(OUT, "", 1) == 0);
+    H_CHECK(dup2(OUT, PASSED) == PASSED && dup2(OUT, LIMIT - 1) == LIMIT - 1);
+    H_CHECK(dup3(OUT, OUT_LOW, O_CLOEXEC) == OUT_LOW);
+    H_CHECK(th_count_fds() < OUT_LOW);
+    lim.rlim_cur = LIMIT;
+    H_CHECK(setrlimit(RLIMIT_NOFILE, &lim) == 0);
+    const int passed[] = {PASSED}, below[] = {LIMIT - 1};
+    const prun_opts cases[] = {
+        {.stdout_io = PRUN_FD, .stdout_fd = OUT},
+        {.stdout_io = PRUN_FD, .stdout_fd = OUT_LOW, .pass_fds = passed, .n_pass_fds = 1},
+        {.stdout_io = PRUN_FD, .stdout_fd = OUT_LOW, .pass_fds = below, .n_pass_fds = 1},
+    };
+    const char *const want[] = {"0 1 2", "0 1 2 91", "0 1 2 63"};
+    for (int i = 0; i < 3; i++) {
+        struct outcome res;
+        H_CHECK(ftruncate(OUT, 0) == 0 && lseek(OUT, 0, SEEK_SET) == 0);
+        int r = collect(list_fds_argv, &cases[i], NULL, &res);
+        H_CHECK(r == 0 && res.rc == 0);
+        outcome_free(&res);
+        char *text = file_text(OUT), *fds = sorted_fds(text);
+        H_CHECK_STR(fds, want[i]);
+        free(fds);
+        free(text);
+    }
+    return 0;
+}
+
+START_TEST(fds_above_the_soft_nofile_limit)
+{
+    run_in_helper(fds_above_soft_nofile, 0);
 }
 END_TEST
 
@@ -1182,6 +1502,221 @@ START_TEST(new_pgroup)
     child_ids(&o, &pid, &pgid, &sid);
     ck_assert_int_eq(pgid, pid);
     ck_assert_int_eq(sid, getsid(0));
+}
+END_TEST
+
+/* The kernel refuses the child's setsid() (here a seccomp filter, as a
+ * sandbox may): the spawn fails as that step, with nothing left behind.
+ * posix_spawn reports its failed setsid as it reports a failed exec. */
+static int setsid_refused(struct helper *h, int arg)
+{
+    (void)arg;
+    static const long setsid_nr[] = {SYS_setsid};
+    H_CHECK(th_deny_syscalls(setsid_nr, 1, EPERM) == 0);
+    char *argv[] = {"true", NULL};
+    prun_opts o = {.new_session = 1};
+    int fds = th_count_fds();
+    prun_proc *p = NULL;
+    H_CHECK(prun_popen(&p, argv, &o) == -EPERM && p == NULL);
+    H_CHECK_STR(prun_last_error(), th_fallback()
+                                       ? "cannot run 'true': Operation not permitted"
+                                       : "cannot start a new session for 'true': "
+                                         "Operation not permitted");
+    H_CHECK(prun_last_error_step() == (th_fallback() ? PRUN_STEP_EXEC : PRUN_STEP_SESSION));
+    H_CHECK(th_count_fds() == fds && th_count_children() == 0);
+    return 0;
+}
+
+START_TEST(new_session_refused)
+{
+    run_in_helper(setsid_refused, 0);
+}
+END_TEST
+
+/* A pipeline with take_tty under a terminal (a pty this helper leads a
+ * session on) whose TIOCSPGRP the kernel refuses (a seccomp filter): the
+ * spawn fails as that step, the terminal stays the caller's, nothing is
+ * left.  posix_spawn reports its failed tcsetpgrp as a failed exec. */
+static int tty_refused(struct helper *h, int arg)
+{
+    (void)arg;
+    signal(SIGHUP, SIG_IGN);  /* the terminal's hangup when its session leader exits */
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    H_CHECK(master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0);
+    H_CHECK(setsid() > 0);
+    int slave = open(ptsname(master), O_RDWR | O_CLOEXEC);  /* the controlling terminal now */
+    H_CHECK(slave >= 0 && dup2(slave, 0) == 0);
+    close(slave);
+    H_CHECK(tcgetpgrp(0) == getpgrp());
+    H_CHECK(deny_syscall_if(SYS_ioctl, 1, TIOCSPGRP, EPERM) == 0);
+    char *argv[] = {"true", NULL};
+    char *const *stages[] = {argv};
+    prun_opts o = {.take_tty = 1};
+    prun_result res;
+    int fds = th_count_fds();
+    H_CHECK(prun_pipeline_run(1, stages, &o, &res) == -EPERM);
+    prun_result_free(&res);
+    H_CHECK_STR(prun_last_error(), th_fallback()
+                                       ? "cannot run 'true': Operation not permitted"
+                                       : "cannot give the terminal to 'true': "
+                                         "Operation not permitted");
+    H_CHECK(prun_last_error_step() == (th_fallback() ? PRUN_STEP_EXEC : PRUN_STEP_SESSION));
+    H_CHECK(tcgetpgrp(0) == getpgrp());
+    H_CHECK(th_count_fds() == fds && th_count_children() == 0);
+    close(master);
+    return 0;
+}
+
+START_TEST(take_tty_refused)
+{
+    run_in_helper(tty_refused, 0);
+}
+END_TEST
+
+/* ---- names and checks --------------------------------------------------- */
+
+START_TEST(strerror_names_every_code)
+{
+    ck_assert_str_eq(prun_strerror(0), "Success");
+    ck_assert_str_eq(prun_strerror(PRUN_ETIMEOUT), "Timed out");
+    ck_assert_str_eq(prun_strerror(PRUN_ECHECK), "Command returned a nonzero status");
+    ck_assert_str_eq(prun_strerror(PRUN_ETOOBIG), "Output exceeded max_output");
+    ck_assert_str_eq(prun_strerror(-ENOENT), strerror(ENOENT));
+    ck_assert_str_eq(prun_strerror(-4095), "Unknown error 4095");  /* glibc's */
+    /* Not a code of the library's: positive, below the errno range, or a
+     * PRUN_E* of a later libprun. */
+    const int unknown[] = {1, ENOENT, INT_MAX, -4096, PRUN_ETIMEOUT + 1, PRUN_ETOOBIG - 1,
+                           INT_MIN};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
+        ck_assert_str_eq(prun_strerror(unknown[i]), "Unknown error");
+}
+END_TEST
+
+/* A sentence longer than its buffer is cut there, without its errno
+ * part: NUL-terminated, nothing overrun. */
+START_TEST(long_sentence_is_cut)
+{
+    char dir[1500] = "/prun-no-such-dir";
+    while (strlen(dir) + 3 < sizeof dir)
+        strcat(dir, "/x");
+    ck_assert_int_eq(prun_check_cwd(dir), -ENOENT);
+    const char *sentence = prun_last_error();
+    ck_assert_uint_eq(strlen(sentence), 1023);
+    static const char start[] = "cannot change directory to '/prun-no-such-dir/x/x";
+    ck_assert_int_eq(strncmp(sentence, start, sizeof start - 1), 0);
+    ck_assert_ptr_null(strstr(sentence, "No such file"));
+}
+END_TEST
+
+START_TEST(buf_free_null_and_empty)
+{
+    prun_buf_free(NULL);
+    prun_buf b = {NULL, 0};
+    prun_buf_free(&b);
+    ck_assert_ptr_null(b.data);
+    ck_assert_uint_eq(b.len, 0);
+}
+END_TEST
+
+/* prun_check_cwd says what prun_popen's cwd would fail with, and why. */
+START_TEST(check_cwd_answers)
+{
+    ck_assert_int_eq(prun_check_cwd("/"), 0);
+    ck_assert_int_eq(prun_check_cwd(NULL), -EINVAL);
+    ck_assert_str_eq(prun_last_error(), "cannot change directory to '(null)': Invalid argument");
+    ck_assert_int_eq(prun_check_cwd("/prun-no-such-dir"), -ENOENT);
+    ck_assert_str_eq(prun_last_error(),
+                     "cannot change directory to '/prun-no-such-dir': No such file or directory");
+    ck_assert_int_eq(prun_check_cwd("/dev/null"), -ENOTDIR);
+    ck_assert_str_eq(prun_last_error(), "cannot change directory to '/dev/null': Not a directory");
+}
+END_TEST
+
+/* A directory the caller may not search: EACCES from prun_check_cwd and
+ * from the child's chdir, as that step.  Root is made an ordinary user
+ * for this by dropping CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH. */
+static int cwd_not_searchable(struct helper *h, int arg)
+{
+    (void)arg;
+    static const int dac[] = {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH};
+    char *dir = th_mkdtemp(), *locked = NULL;
+    H_CHECK(dir && asprintf(&locked, "%s/locked", dir) > 0 && mkdir(locked, 0) == 0);
+    if (geteuid() == 0)
+        H_CHECK(drop_caps(dac, 2) == 0);
+    char want[PATH_MAX + 64];
+    snprintf(want, sizeof want, "cannot change directory to '%s': Permission denied", locked);
+    H_CHECK(prun_check_cwd(locked) == -EACCES);
+    H_CHECK_STR(prun_last_error(), want);
+    char *argv[] = {"true", NULL};
+    prun_opts o = {.cwd = locked};
+    int fds = th_count_fds();
+    prun_proc *p = NULL;
+    H_CHECK(prun_popen(&p, argv, &o) == -EACCES && p == NULL);
+    H_CHECK_STR(prun_last_error(), want);
+    H_CHECK(prun_last_error_step() == PRUN_STEP_CWD);
+    H_CHECK(th_count_fds() == fds && th_count_children() == 0);
+    rmdir(locked);
+    rmdir(dir);
+    free(locked);
+    free(dir);
+    return 0;
+}
+
+START_TEST(cwd_not_searchable_refused)
+{
+    run_in_helper(cwd_not_searchable, 0);
+}
+END_TEST
+
+/* Option values no libprun has: refused before anything starts. */
+START_TEST(invalid_option_values)
+{
+    char *argv[] = {"true", NULL};
+    prun_opts o = {.stdin_io = (enum prun_io)(PRUN_FD + 1)};
+    expect_error(argv, &o, -EINVAL, "invalid stdin_io 5: Invalid argument");
+    o = (prun_opts){.stdout_io = (enum prun_io)-1};
+    expect_error(argv, &o, -EINVAL, "invalid stdout_io -1: Invalid argument");
+    o = (prun_opts){.stderr_io = (enum prun_io)42};
+    expect_error(argv, &o, -EINVAL, "invalid stderr_io 42: Invalid argument");
+    o = (prun_opts){.n_pass_fds = 2};
+    expect_error(argv, &o, -EINVAL, "n_pass_fds is 2 but pass_fds is NULL: Invalid argument");
+    /* reserved0 is a later libprun's option: this one cannot do it. */
+    o = (prun_opts){.reserved0 = 1};
+    char *want;
+    ck_assert_int_ge(asprintf(&want, "prun_opts sets an option that libprun %s does not know "
+                                     "(reserved0): the program was built against a newer "
+                                     "prun.h: Argument list too long", prun_version()), 0);
+    expect_error(argv, &o, -E2BIG, want);
+    free(want);
+}
+END_TEST
+
+/* ---- engines ------------------------------------------------------------ */
+
+/* clone3 refused with EPERM (container seccomp profiles before they knew
+ * it, Docker's until 20.10): the child starts anyway, by clone(), streams
+ * and all.  (EINVAL, Linux 5.3 and 5.4 refusing CLONE_CLEAR_SIGHAND,
+ * cannot be told from other clone3 calls by a filter, which does not see
+ * clone3's struct: glibc's posix_spawn would be refused too.) */
+static int clone3_refused(struct helper *h, int arg)
+{
+    (void)arg;
+    static const long clone3_nr[] = {435 /* SYS_clone3 */};
+    H_CHECK(th_deny_syscalls(clone3_nr, 1, EPERM) == 0);
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE,
+                   .new_pgroup = 1};
+    struct outcome res;
+    H_CHECK(collect(cat_err_argv, &o, "fig", &res) == 0 && res.rc == 0);
+    H_CHECK_STR(res.out, "got fig");
+    H_CHECK_STR(res.err, "err");
+    outcome_free(&res);
+    H_CHECK(th_count_children() == 0);
+    return 0;
+}
+
+START_TEST(clone3_refused_eperm)
+{
+    run_in_helper(clone3_refused, 0);
 }
 END_TEST
 
@@ -1393,6 +1928,8 @@ static Suite *spawn_suite(void)
     tcase_add_test(tc, path_default_when_env_has_none);
     tcase_add_test(tc, path_skips_non_executable);
     tcase_add_test(tc, path_no_shebang_is_enoexec);
+    tcase_add_test(tc, path_entries_empty_long_and_lookalike);
+    tcase_add_test(tc, path_default_without_environ);
 
     tc = th_tcase(s, "shell_executable", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, shell_with_arguments);
@@ -1404,10 +1941,15 @@ static Suite *spawn_suite(void)
     tc = th_tcase(s, "fds", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, close_fds_by_default);
     tcase_add_test(tc, pipes_above_a_large_table);
+    tcase_add_test(tc, pipes_low_and_high);
     tcase_add_test(tc, keep_fds_passes_inheritable);
     tcase_add_test(tc, pass_fds_exactly);
     tcase_add_test(tc, pass_fds_high);
     tcase_add_test(tc, pass_fds_also_redirected);
+    tcase_add_test(tc, pass_fds_unsorted_repeated_and_std);
+    tcase_add_loop_test(tc, close_fds_before_close_range, 0, 2);
+    tcase_add_test(tc, pipes_above_a_large_table_not_reopened);
+    tcase_add_test(tc, fds_above_the_soft_nofile_limit);
 
     tc = th_tcase(s, "signals", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, signals_reset_in_child);
@@ -1419,6 +1961,11 @@ static Suite *spawn_suite(void)
     tcase_add_test(tc, default_keeps_group_and_session);
     tcase_add_test(tc, new_session);
     tcase_add_test(tc, new_pgroup);
+    tcase_add_test(tc, new_session_refused);
+    tcase_add_test(tc, take_tty_refused);
+
+    tc = th_tcase(s, "engines", TH_CHECK_TIMEOUT);
+    tcase_add_test(tc, clone3_refused_eperm);
 
     tc = th_tcase(s, "errors", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, error_null_argv);
@@ -1431,6 +1978,14 @@ static Suite *spawn_suite(void)
     tcase_add_test(tc, error_bad_cwd);
     tcase_add_test(tc, error_cwd_is_a_file);
     tcase_add_test(tc, error_step_names_the_step);
+
+    tc = th_tcase(s, "names_checks", TH_CHECK_TIMEOUT);
+    tcase_add_test(tc, strerror_names_every_code);
+    tcase_add_test(tc, long_sentence_is_cut);
+    tcase_add_test(tc, buf_free_null_and_empty);
+    tcase_add_test(tc, check_cwd_answers);
+    tcase_add_test(tc, cwd_not_searchable_refused);
+    tcase_add_test(tc, invalid_option_values);
 
     return s;
 }
