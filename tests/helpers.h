@@ -37,12 +37,12 @@
  * sentence is planted first, so that a stale one cannot pass. */
 #define TH_EXPECT_FAIL(call, err, want)                                                  \
     do {                                                                                 \
-        prun_pipeline_stage(NULL, 0, NULL); /* "prun_pipeline_stage: no stage 0" */      \
+        prun_pipeline_stage(NULL, 12345, NULL); /* "prun_pipeline_stage: no stage 12345" */\
         long r_ = (long)(call);                                                          \
         const char *e_ = prun_last_error();                                              \
         ck_assert_msg(r_ == (long)(err), "%s: %ld, expected %ld (%s)", #call, r_,        \
                       (long)(err), e_);                                                  \
-        ck_assert_msg(strstr(e_, (want)) && !strstr(e_, "no stage 0"),                   \
+        ck_assert_msg(strstr(e_, (want)) && !strstr(e_, "no stage 12345"),               \
                       "%s: the sentence \"%s\" lacks \"%s\"", #call, e_, (want));        \
     } while (0)
 
