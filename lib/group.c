@@ -178,21 +178,28 @@ int prun__group_signal(struct prun_group *g, int sig, int to_group)
     return first_err;
 }
 
+/* The cleanup after a failure.  Its own troubles (a status another reaper
+ * took, a child it may not signal) are in what it returns, never in the
+ * sentence and step: those stay the failure's, which the caller returns. */
 int prun__group_kill_and_reap(struct prun_group *g)
 {
+    struct prun__saved_error failure;
+    prun__error_save(&failure);
     int r = prun__group_signal(g, SIGKILL, 1);
     if (r < 0)  /* the group could not be signalled: each child by its own handle */
         r = prun__group_signal(g, SIGKILL, 0);
-    if (r < 0)
-        return r;
-    int first_err = 0;
-    for (size_t i = 0; i < g->n; i++) {  /* each one, whatever another's wait says */
-        int w = prun__child_wait(&g->child[i], PRUN_NO_DEADLINE);
-        if (w < 0 && !first_err)
-            first_err = w;
+    if (r == 0) {
+        for (size_t i = 0; i < g->n; i++) {  /* each one, whatever another's wait says */
+            int w = prun__child_wait(&g->child[i], PRUN_NO_DEADLINE);
+            if (w < 0 && !r)
+                r = w;
+        }
+        prun__group_give_back_tty(g);
+        if (r == -ECHILD)
+            r = 0;
     }
-    prun__group_give_back_tty(g);
-    return first_err == -ECHILD ? 0 : first_err;
+    prun__error_restore(&failure);
+    return r;
 }
 
 /* The shell's view: the last child's returncode, or with pipefail the
@@ -218,12 +225,18 @@ void prun__group_abandon(struct prun_group *g)
     free(g);
 }
 
+/* Says nothing: a lost status it meets again here must not replace the
+ * sentence of the failure the caller is about to return (a failed start,
+ * a run that stopped). */
 void prun__group_free(struct prun_group *g)
 {
     if (!g)
         return;
+    struct prun__saved_error last;
+    prun__error_save(&last);
     prun__streams_close(&g->io);
     for (size_t i = 0; i < g->n; i++)  /* each one, whatever another's wait says */
         prun__child_wait(&g->child[i], PRUN_NO_DEADLINE);
     prun__group_abandon(g);
+    prun__error_restore(&last);
 }

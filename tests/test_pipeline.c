@@ -632,6 +632,51 @@ static void missing_stage(size_t missing)
     th_assert_no_leaks(fds);
 }
 
+/* The stages already started when a later one fails are killed and
+ * reaped.  When another reaper takes their statuses meanwhile (SIGCHLD
+ * set to SIG_IGN, no PIDFD_GET_INFO), that cleanup must not replace the
+ * failure's sentence and step with its own -ECHILD. */
+static int failure_outlives_cleanup(void)
+{
+    static const long nrs[] = {SYS_ioctl};
+    if (th_deny_syscalls(nrs, 1, ENOTTY) < 0)
+        return 1;
+    signal(SIGCHLD, SIG_IGN);
+    char *const *const stages[] = {ARGV("sleep", "100"), ARGV("prun-test-no-such-program")};
+    prun_pipeline *pl = NULL;
+    prun_result res;
+    size_t failed = 12345;
+    if (prun_pipeline_start(&pl, 2, stages, NULL, &failed) != -ENOENT || pl || failed != 1)
+        return 2;
+    if (!strstr(prun_last_error(), "prun-test-no-such-program") ||
+        prun_last_error_step() != PRUN_STEP_EXEC)
+        return 3;
+    if (prun_pipeline_run(2, stages, NULL, &res) != -ENOENT)
+        return 4;
+    prun_result_free(&res);
+    if (!strstr(prun_last_error(), "prun-test-no-such-program") ||
+        prun_last_error_step() != PRUN_STEP_EXEC)
+        return 5;
+    /* The same for a communicate that stops: the reason stays. */
+    char *const *const yes[] = {ARGV("yes")};
+    prun_opts small = {.stdout_io = PRUN_PIPE, .max_output = 10};
+    if (prun_pipeline_start(&pl, 1, yes, &small, NULL))
+        return 6;
+    prun_buf out;
+    if (prun_pipeline_communicate(pl, NULL, 0, 20000, &out, NULL) != PRUN_ETOOBIG ||
+        !strstr(prun_last_error(), "exceeded 10 bytes"))
+        return 7;
+    prun_buf_free(&out);
+    prun_pipeline_free(pl);
+    return th_count_children() == 0 ? 0 : 8;
+}
+
+START_TEST(failure_outlives_its_cleanup)
+{
+    in_helper(failure_outlives_cleanup);
+}
+END_TEST
+
 START_TEST(missing_middle_stage)
 {
     missing_stage(1);
@@ -789,6 +834,7 @@ int main(void)
     tcase_add_test(tc, missing_middle_stage);
     tcase_add_test(tc, missing_first_and_last_stage);
     tcase_add_test(tc, missing_stage_in_run);
+    tcase_add_test(tc, failure_outlives_its_cleanup);
 
     tc = th_tcase(s, "timeout and signals", 60);
     tcase_add_test(tc, timeout_kills_every_stage_and_grandchild);
