@@ -182,9 +182,10 @@ static int signal_marked(const struct proc_list *l, const unsigned char *below, 
     pid_t refused_pid = 0;
     for (size_t i = 0; i < l->n; i++) {
         int s = below[i] && l->p[i].state != 'Z' ? signal_same(&l->p[i], sig) : 0;
-        if (s == -EPERM && !refused++)
-            refused_pid = l->p[i].pid;
-        else if (s < 0)
+        if (s == -EPERM) {  /* every one skipped, not only the first */
+            if (!refused++)
+                refused_pid = l->p[i].pid;
+        } else if (s < 0)
             return prun__fail(s, "cannot send signal %d to process %d", sig, (int)l->p[i].pid);
         else
             sent += s;

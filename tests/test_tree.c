@@ -133,17 +133,20 @@ START_TEST(reap_adopted_leaves_the_stages)
 }
 END_TEST
 
-/* In a forked helper run as root: a child started as root, then the
+/* In a forked helper run as root: two children started as root, then the
  * helper's real and effective uid dropped (the saved one kept, to come
- * back), then a child started as the new uid.  The root child may not be
- * signalled: it is skipped, and is an error only when it is all there is. */
+ * back), then a child started as the new uid.  The root children may not
+ * be signalled: they are skipped, and are an error only when they are all
+ * there is, named in the sentence (the first, and how many others). */
 static int refused_helper(void)
 {
     char *argv[] = {"sleep", "100", NULL};
-    prun_proc *root_child = NULL, *own_child = NULL;
+    prun_proc *root_child[2] = {NULL, NULL}, *own_child = NULL;
+    char one[64];
     int r = 0;
-    if (prun_popen(&root_child, argv, NULL))
+    if (prun_popen(&root_child[0], argv, NULL) || prun_popen(&root_child[1], argv, NULL))
         return 2;
+    snprintf(one, sizeof one, "cannot send signal 9 to process %d: ", (int)prun_pid(root_child[0]));
     if (setresuid(65534, 65534, 0) < 0)
         r = 3;
     else if (prun_popen(&own_child, argv, NULL))
@@ -153,18 +156,29 @@ static int refused_helper(void)
     else if (prun_kill(own_child) || th_returncode(own_child, 20000) != -SIGKILL)
         r = 6;
     else if (prun_signal_descendants(SIGKILL) != -EPERM ||
-             !strstr(prun_last_error(), "cannot send signal 9 to process"))
+             !strstr(prun_last_error(), "cannot send signal 9 to process") ||
+             !strstr(prun_last_error(), "or the 1 others below it: Operation not permitted"))
         r = 7;
     if (setresuid(0, 0, 0) < 0 && !r)
         r = 8;
-    prun_kill(root_child);
-    if (th_returncode(root_child, 20000) != -SIGKILL && !r)
+    prun_kill(root_child[1]);  /* now one: the sentence names it alone */
+    if (th_returncode(root_child[1], 20000) != -SIGKILL && !r)
         r = 9;
+    if (!r && setresuid(65534, 65534, 0) < 0)
+        r = 10;
+    else if (!r && (prun_signal_descendants(SIGKILL) != -EPERM || !strstr(prun_last_error(), one)))
+        r = 11;
+    if (setresuid(0, 0, 0) < 0 && !r)
+        r = 12;
+    prun_kill(root_child[0]);
+    if (th_returncode(root_child[0], 20000) != -SIGKILL && !r)
+        r = 13;
     if (own_child) {  /* gone already, unless a step above failed */
         prun_kill(own_child);
         th_returncode(own_child, 20000);
     }
-    prun_free(root_child);
+    prun_free(root_child[0]);
+    prun_free(root_child[1]);
     prun_free(own_child);
     return r;
 }
