@@ -808,6 +808,36 @@ START_TEST(grace_ms_is_honoured)
 }
 END_TEST
 
+/* A poll that fails ends the call with its error and sentence, and, as
+ * any error met while communicating does, kills the child.  (Its reaping
+ * may meet the same failure: the next wait completes it.) */
+START_TEST(poll_failure_kills_the_child)
+{
+    int fds = th_count_fds();
+    prun_proc *p = start_sh("exec sleep 100", PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
+    struct rlimit old, none;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    none = (struct rlimit){0, old.rlim_max};
+    prun_buf out = {(char *)"junk", 4}, err = {(char *)"junk", 4};
+    prun_pipeline_stage(NULL, 12345, NULL);  /* a sentence the failure must replace */
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &none), 0);
+    int64_t t0 = th_now_ms();
+    int r = prun_communicate(p, "x", 1, 10000, &out, &err);
+    char sentence[256];
+    snprintf(sentence, sizeof sentence, "%s", prun_last_error());
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    ck_assert_msg(r == -EINVAL, "communicate with poll failing: %d (%s)", r, sentence);
+    ck_assert_msg(strstr(sentence, "cannot wait for the pipes of 'sh': Invalid argument"),
+                  "the sentence: %s", sentence);
+    ck_assert_int_lt(th_now_ms() - t0, 5000);
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    ck_assert_int_eq(th_returncode(p, 20000), -SIGKILL);
+    prun_free(p);
+    th_assert_no_leaks(fds);
+}
+END_TEST
+
 /* --- leaks ---------------------------------------------------------------- */
 
 START_TEST(no_fds_or_children_left)
@@ -877,6 +907,9 @@ int main(void)
     tcase_add_test(tc, grace_never_cuts_the_childs_own_output);
     tcase_add_test(tc, grace_holds_across_timeout_0_calls);
     tcase_add_test(tc, grace_ms_is_honoured);
+
+    tc = th_tcase(s, "errors", 30);
+    tcase_add_test(tc, poll_failure_kills_the_child);
 
     tc = th_tcase(s, "leaks", 30);
     tcase_add_test(tc, no_fds_or_children_left);
