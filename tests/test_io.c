@@ -562,8 +562,10 @@ START_TEST(readline_errors)
     ASSERT_SENTENCE("stderr");
     ck_assert_int_eq(prun_readline(p, 1, 1000, NULL), -EINVAL);
     ck_assert_str_ne(prun_last_error(), "");
+    l = (prun_buf){(char *)"junk", 4};
     ck_assert_int_eq(prun_readline(NULL, 1, 1000, &l), -EINVAL);
-    ck_assert_str_ne(prun_last_error(), "");
+    ck_assert_ptr_null(l.data);  /* empty on every return but 1, this one too */
+    ASSERT_SENTENCE("prun_readline: the handle is NULL");
     EXPECT_LINE(p, 1, 10000, "x\n");  /* the errors took nothing */
     ck_assert_int_eq(prun_close_stream(p, 1), 0);
     ck_assert_int_eq(prun_readline(p, 1, 1000, &l), -EBADF);  /* closed by the caller */
@@ -1380,7 +1382,10 @@ START_TEST(pipeline_errors)
     ck_assert_int_eq(prun_pipeline_read(pl, 1, NULL, 4, 1000), -EINVAL);
     ck_assert_int_eq(prun_pipeline_write(NULL, "x", 1, 1000, &w), -EINVAL);
     ck_assert_int_eq(prun_pipeline_read(NULL, 1, buf, sizeof buf, 1000), -EINVAL);
+    l = (prun_buf){(char *)"junk", 4};
     ck_assert_int_eq(prun_pipeline_readline(NULL, 1, 1000, &l), -EINVAL);
+    ck_assert_ptr_null(l.data);
+    ASSERT_SENTENCE("prun_pipeline_readline: the handle is NULL");
     ck_assert_int_eq(pl_status(pl), 0);
     prun_pipeline_free(pl);
     th_assert_no_leaks(fds);

@@ -483,7 +483,7 @@ START_TEST(null_handle_and_bad_arguments)
     size_t failed = 12345, written = 12345;
     prun_result res = {.returncode = 12345};
     prun_stage_info info;
-    prun_buf line = {NULL, 0};
+    prun_buf line = {(char *)"junk", 4};  /* must come back empty */
     char buf[4];
     int status = 12345;
 
@@ -550,6 +550,7 @@ START_TEST(null_handle_and_bad_arguments)
                    "prun_pipeline_read: the handle is NULL");
     TH_EXPECT_FAIL(prun_pipeline_readline(NULL, 1, 0, &line), -EINVAL,
                    "prun_pipeline_readline: the handle is NULL");
+    ck_assert_ptr_null(line.data);
     TH_EXPECT_FAIL(prun_pipeline_stage(NULL, 1, &info), -EINVAL,
                    "prun_pipeline_stage: no stage 1");
     prun_pipeline_free(NULL);

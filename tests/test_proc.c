@@ -691,7 +691,7 @@ START_TEST(null_handle_everywhere)
     int rc = 12345;
     size_t written = 12345, index = 12345;
     char buf[4];
-    prun_buf line = {NULL, 0};
+    prun_buf line = {(char *)"junk", 4};  /* must come back empty */
     TH_EXPECT_FAIL(prun_popen(NULL, argv, NULL), -EINVAL, "prun_popen: out is NULL");
     TH_EXPECT_FAIL(prun_popen(&p, NULL, NULL), -EINVAL, "empty argv");
     ck_assert_ptr_null(p);
