@@ -32,6 +32,17 @@ static int may_take_tty(void)
     return isatty(0) && tcgetpgrp(0) == getpgrp();
 }
 
+/* Whether every child started so far has exited and been reaped, by
+ * another reaper too (SIGCHLD set to SIG_IGN, a waitpid(-1) loop): their
+ * process group is then gone with them, and cannot be joined. */
+static int all_gone(struct prun_group *g)
+{
+    for (size_t i = 0; i < g->n; i++)
+        if (prun__child_reap(&g->child[i]) == 0)
+            return 0;
+    return 1;
+}
+
 /* Starts child i, whose stdin is in_fd and stdout out_fd (the outer
  * streams' sources, or inner pipe ends). */
 static int start_child(struct prun_group *g, const struct prun_group_spec *spec,
@@ -47,6 +58,15 @@ static int start_child(struct prun_group *g, const struct prun_group_spec *spec,
     req.take_tty = i == 0 && g->holds_tty;
     struct prun_spawned s;
     int r = prun__spawn(&req, &s);
+    /* `true | cat` with SIGCHLD ignored: the group left with its last
+     * member before this stage could join it (setpgid's EPERM).  This one
+     * leads a new group instead, for the stages to come and the signals
+     * (not with take_tty: the terminal was given to the old one). */
+    if (r == -EPERM && req.pgroup > 0 && !g->holds_tty && all_gone(g)) {
+        req.pgroup = 0;
+        if ((r = prun__spawn(&req, &s)) == 0)
+            g->pgid = s.pid;
+    }
     if (r)
         return r;
     if (i == 0 && (spec->new_pgroup || o->new_session))

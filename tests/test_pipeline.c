@@ -371,8 +371,9 @@ static const int lost_want[2] = {3, 5};
 static int statuses_after_sig_ign(int all_lost)
 {
     signal(SIGCHLD, SIG_IGN);
-    /* The first waits until both have started: a group whose leader is
-     * reaped at once cannot be joined (setpgid's EPERM). */
+    /* The first waits until both have started, so that both are in the
+     * one group (first_stage_reaped_before_the_second_starts is the other
+     * case). */
     char *const *const stages[] = {SH("read x; exit 3"), SH("cat >/dev/null; exit 5")};
     prun_opts o = {.stdin_io = PRUN_PIPE};
     prun_pipeline *pl;
@@ -414,6 +415,41 @@ static int lost_statuses(void)
     static const long nrs[] = {SYS_ioctl};
     return th_deny_syscalls(nrs, 1, ENOTTY) < 0 ? 1 : statuses_after_sig_ign(1);
 }
+
+/* With SIGCHLD ignored the first stage of `true | sleep` can be gone,
+ * reaped by the kernel, group and all, before the second is started: the
+ * second then leads a group of its own, which is the pipeline's, and a
+ * signal to the pipeline reaches it.  Many times, as it is a race. */
+static int leader_gone_at_once(void)
+{
+    signal(SIGCHLD, SIG_IGN);
+    char *const *const stages[] = {ARGV("true"), ARGV("sleep", "100")};
+    for (int round = 0; round < 30; round++) {
+        prun_pipeline *pl;
+        int status = 0;
+        if (prun_pipeline_start(&pl, 2, stages, NULL, NULL))
+            return 2;
+        prun_stage_info last;
+        if (prun_pipeline_stage(pl, 1, &last) || pgid_of(last.pid) != prun_pipeline_pgid(pl))
+            return 3;
+        if (prun_pipeline_kill(pl))
+            return 4;
+        int r = prun_pipeline_wait(pl, 20000, &status);
+        if (r != 0 && r != -ECHILD)
+            return 5;
+        if (prun_pipeline_stage(pl, 1, &last) || !last.exited ||
+            (!last.status_lost && last.returncode != -SIGKILL))
+            return 6;
+        prun_pipeline_free(pl);
+    }
+    return th_count_children() == 0 ? 0 : 7;
+}
+
+START_TEST(first_stage_reaped_before_the_second_starts)
+{
+    in_helper(leader_gone_at_once);
+}
+END_TEST
 
 START_TEST(statuses_taken_by_another_reaper)
 {
@@ -848,6 +884,7 @@ int main(void)
     tc = th_tcase(s, "handle", 60);
     tcase_add_test(tc, streams_and_pidfds_of_the_handle);
     tcase_add_test(tc, statuses_taken_by_another_reaper);
+    tcase_add_test(tc, first_stage_reaped_before_the_second_starts);
     tcase_add_test(tc, null_handle_and_bad_arguments);
 
     tc = th_tcase(s, "leaks", 60);
