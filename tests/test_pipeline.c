@@ -630,6 +630,27 @@ START_TEST(stages_share_a_new_group)
 }
 END_TEST
 
+/* One stage may have a session of its own: it leads it and its group,
+ * which is the pipeline's; take_tty is then moot (the new session has no
+ * terminal), and the stage runs without one. */
+START_TEST(one_stage_in_a_new_session)
+{
+    char *const *const stages[] = {ARGV("cat")};
+    prun_opts o = {.stdin_io = PRUN_PIPE, .new_session = 1, .take_tty = 1};
+    prun_pipeline *pl = start(1, stages, &o);
+    pid_t pid = stage(pl, 0).pid;
+    ck_assert_int_eq(getsid(pid), pid);
+    ck_assert_int_eq(pgid_of(pid), pid);
+    ck_assert_int_eq(prun_pipeline_pgid(pl), pid);
+    ck_assert_int_eq(prun_pipeline_has_tty(pl), 0);
+    ck_assert_int_eq(prun_pipeline_close_stream(pl, 0), 0);
+    int status = 12345;
+    ck_assert_int_eq(prun_pipeline_wait(pl, 20000, &status), 0);
+    ck_assert_int_eq(status, 0);
+    prun_pipeline_free(pl);
+}
+END_TEST
+
 START_TEST(keep_pgroup_stays_in_ours)
 {
     char *const *const stages[] = {ARGV("cat"), ARGV("cat"), ARGV("cat")};
@@ -866,6 +887,7 @@ int main(void)
     tc = th_tcase(s, "groups", 30);
     tcase_add_test(tc, stages_share_a_new_group);
     tcase_add_test(tc, keep_pgroup_stays_in_ours);
+    tcase_add_test(tc, one_stage_in_a_new_session);
 
     tc = th_tcase(s, "failed start", 30);
     tcase_add_test(tc, missing_middle_stage);
