@@ -541,6 +541,12 @@ START_TEST(readline_max_output_whole_line)
     ck_assert_ptr_null(l.data);
     ASSERT_SENTENCE("is longer than 16 bytes");
     prun_free(p);
+    /* Lines within the limit that were read ahead together come one by one. */
+    TH_POPEN_OK(&p, ARGV("printf", "short\nlines\n"), &o);
+    EXPECT_LINE(p, 1, 10000, "short\n");
+    EXPECT_LINE(p, 1, 10000, "lines\n");
+    EXPECT_EOF(p, 1);
+    prun_free(p);
 }
 END_TEST
 
@@ -566,6 +572,7 @@ START_TEST(readline_errors)
     ck_assert_int_eq(prun_readline(NULL, 1, 1000, &l), -EINVAL);
     ck_assert_ptr_null(l.data);  /* empty on every return but 1, this one too */
     ASSERT_SENTENCE("prun_readline: the handle is NULL");
+    ck_assert_int_eq(prun_readline(NULL, 1, 1000, NULL), -EINVAL);
     EXPECT_LINE(p, 1, 10000, "x\n");  /* the errors took nothing */
     ck_assert_int_eq(prun_close_stream(p, 1), 0);
     ck_assert_int_eq(prun_readline(p, 1, 1000, &l), -EBADF);  /* closed by the caller */
@@ -1467,6 +1474,13 @@ START_TEST(read_of_zero_bytes)
     ck_assert_str_eq(buf, "x\n");
     ck_assert_int_eq(th_returncode(p, 10000), 0);
     prun_free(p);
+    char *const *const stages[] = {ARGV("echo", "y")};
+    prun_pipeline *pl = pl_start(1, stages, (prun_opts){.stdout_io = PRUN_PIPE});
+    ck_assert_int_eq(prun_pipeline_read(pl, 1, NULL, 0, 1000), 0);
+    ck_assert_int_eq(prun_pipeline_read(pl, 1, buf, sizeof buf, 10000), 2);
+    ck_assert_int_eq(memcmp(buf, "y\n", 2), 0);
+    ck_assert_int_eq(pl_status(pl), 0);
+    prun_pipeline_free(pl);
 }
 END_TEST
 

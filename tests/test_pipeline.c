@@ -380,6 +380,15 @@ static int statuses_after_sig_ign(int all_lost)
     if (prun_pipeline_start(&pl, 2, stages, &o, NULL))
         return 2;
     prun_pipeline_close_stream(pl, 0);  /* now the first may exit, and then the second */
+    for (size_t i = 0; i < 2; i++) {
+        prun_stage_info info;
+        if (prun_pipeline_stage(pl, i, &info) || !th_wait_gone(info.pid, 20000))
+            return 10;
+    }
+    /* Gone, group and all, though not reaped by the library yet: nothing
+     * to signal, and no error. */
+    if (prun_pipeline_terminate(pl) != 0)
+        return 11;
     int status = 12345, r = prun_pipeline_wait(pl, 20000, &status), lost = 0, rc[2];
     if (r != 0 && (r != -ECHILD || !strstr(prun_last_error(), "taken by another reaper")))
         return 3;
@@ -700,16 +709,17 @@ static int failure_outlives_cleanup(void)
     if (th_deny_syscalls(nrs, 1, ENOTTY) < 0)
         return 1;
     signal(SIGCHLD, SIG_IGN);
-    char *const *const stages[] = {ARGV("sleep", "100"), ARGV("prun-test-no-such-program")};
+    char *const *const stages[] = {ARGV("sleep", "100"), ARGV("sleep", "100"),
+                                   ARGV("prun-test-no-such-program")};
     prun_pipeline *pl = NULL;
     prun_result res;
     size_t failed = 12345;
-    if (prun_pipeline_start(&pl, 2, stages, NULL, &failed) != -ENOENT || pl || failed != 1)
+    if (prun_pipeline_start(&pl, 3, stages, NULL, &failed) != -ENOENT || pl || failed != 2)
         return 2;
     if (!strstr(prun_last_error(), "prun-test-no-such-program") ||
         prun_last_error_step() != PRUN_STEP_EXEC)
         return 3;
-    if (prun_pipeline_run(2, stages, NULL, &res) != -ENOENT)
+    if (prun_pipeline_run(3, stages, NULL, &res) != -ENOENT)
         return 4;
     prun_result_free(&res);
     if (!strstr(prun_last_error(), "prun-test-no-such-program") ||

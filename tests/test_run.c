@@ -267,6 +267,12 @@ static int note_pid_and_drop_uid(void *userdata, int stream, const char *data, s
     return setresuid(65534, 65534, 0) < 0 ? -1 : 0;
 }
 
+static int note_pid_drop_uid_and_stop(void *userdata, int stream, const char *data, size_t len)
+{
+    int r = note_pid_and_drop_uid(userdata, stream, data, len);
+    return r ? r : 42;
+}
+
 /* As root: when the timeout comes the child cannot be killed.  The call
  * must not wait for it: PRUN_ETIMEOUT at once, a sentence that says so,
  * and the child left to the caller, nothing else held. */
@@ -295,6 +301,18 @@ static int unkillable_child(void)
         return 5;
     if (took > 5000)
         return 6;
+    /* The same when on_output stops the call: its value, at once. */
+    pid = 0;
+    o = (prun_opts){.stdout_io = PRUN_PIPE, .on_output = note_pid_drop_uid_and_stop,
+                    .userdata = &pid};
+    r = prun_run(SH("echo $$; exec sleep 100"), &o, &res);
+    if (setresuid(0, 0, 0) < 0)
+        return 8;
+    if (pid <= 0 || kill(pid, SIGKILL) < 0 || waitid(P_PID, (id_t)pid, &si, WEXITED) < 0)
+        return 9;
+    prun_result_free(&res);
+    if (r != 42)
+        return 10;
     return th_count_fds() == fds && th_count_children() == 0 ? 0 : 7;
 }
 
