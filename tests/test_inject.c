@@ -237,7 +237,7 @@ static struct outcome wait_any3(void)
     prun_proc *p[3] = {NULL, NULL, NULL};
     int seen = 0, r = 0;
     for (int i = 0; i < 3 && r == 0; i++) {
-        char cmd[16];
+        char cmd[32];  /* room for any int: gcc -O1 -Werror checks */
         snprintf(cmd, sizeof cmd, "exit %d", i + 1);
         char *argv[] = {"sh", "-c", cmd, NULL};
         r = prun_popen(&p[i], argv, NULL);
