@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* Thread-local, so threads never see each other's failures. */
-static _Thread_local char last_error[1024];
+static _Thread_local char last_error[PRUN__ERROR_SIZE];
 static _Thread_local int last_step;
 
 int prun__fail(int err, const char *fmt, ...)
@@ -27,6 +27,18 @@ int prun__at_step(int step, int err)
 {
     last_step = step;
     return err;
+}
+
+void prun__error_save(struct prun__saved_error *s)
+{
+    memcpy(s->text, last_error, sizeof s->text);
+    s->step = last_step;
+}
+
+void prun__error_restore(const struct prun__saved_error *s)
+{
+    memcpy(last_error, s->text, sizeof last_error);
+    last_step = s->step;
 }
 
 const char *prun_last_error(void)

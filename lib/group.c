@@ -32,6 +32,17 @@ static int may_take_tty(void)
     return isatty(0) && tcgetpgrp(0) == getpgrp();
 }
 
+/* Whether every child started so far has exited and been reaped, by
+ * another reaper too (SIGCHLD set to SIG_IGN, a waitpid(-1) loop): their
+ * process group is then gone with them, and cannot be joined. */
+static int all_gone(struct prun_group *g)
+{
+    for (size_t i = 0; i < g->n; i++)
+        if (prun__child_reap(&g->child[i]) == 0)
+            return 0;
+    return 1;
+}
+
 /* Starts child i, whose stdin is in_fd and stdout out_fd (the outer
  * streams' sources, or inner pipe ends). */
 static int start_child(struct prun_group *g, const struct prun_group_spec *spec,
@@ -47,6 +58,15 @@ static int start_child(struct prun_group *g, const struct prun_group_spec *spec,
     req.take_tty = i == 0 && g->holds_tty;
     struct prun_spawned s;
     int r = prun__spawn(&req, &s);
+    /* `true | cat` with SIGCHLD ignored: the group left with its last
+     * member before this stage could join it (setpgid's EPERM).  This one
+     * leads a new group instead, for the stages to come and the signals
+     * (not with take_tty: the terminal was given to the old one). */
+    if (r == -EPERM && req.pgroup > 0 && !g->holds_tty && all_gone(g)) {
+        req.pgroup = 0;
+        if ((r = prun__spawn(&req, &s)) == 0)
+            g->pgid = s.pid;
+    }
     if (r)
         return r;
     if (i == 0 && (spec->new_pgroup || o->new_session))
@@ -178,21 +198,28 @@ int prun__group_signal(struct prun_group *g, int sig, int to_group)
     return first_err;
 }
 
+/* The cleanup after a failure.  Its own troubles (a status another reaper
+ * took, a child it may not signal) are in what it returns, never in the
+ * sentence and step: those stay the failure's, which the caller returns. */
 int prun__group_kill_and_reap(struct prun_group *g)
 {
+    struct prun__saved_error failure;
+    prun__error_save(&failure);
     int r = prun__group_signal(g, SIGKILL, 1);
     if (r < 0)  /* the group could not be signalled: each child by its own handle */
         r = prun__group_signal(g, SIGKILL, 0);
-    if (r < 0)
-        return r;
-    int first_err = 0;
-    for (size_t i = 0; i < g->n; i++) {  /* each one, whatever another's wait says */
-        int w = prun__child_wait(&g->child[i], PRUN_NO_DEADLINE);
-        if (w < 0 && !first_err)
-            first_err = w;
+    if (r == 0) {
+        for (size_t i = 0; i < g->n; i++) {  /* each one, whatever another's wait says */
+            int w = prun__child_wait(&g->child[i], PRUN_NO_DEADLINE);
+            if (w < 0 && !r)
+                r = w;
+        }
+        prun__group_give_back_tty(g);
+        if (r == -ECHILD)
+            r = 0;
     }
-    prun__group_give_back_tty(g);
-    return first_err == -ECHILD ? 0 : first_err;
+    prun__error_restore(&failure);
+    return r;
 }
 
 /* The shell's view: the last child's returncode, or with pipefail the
@@ -218,12 +245,18 @@ void prun__group_abandon(struct prun_group *g)
     free(g);
 }
 
+/* Says nothing: a lost status it meets again here must not replace the
+ * sentence of the failure the caller is about to return (a failed start,
+ * a run that stopped). */
 void prun__group_free(struct prun_group *g)
 {
     if (!g)
         return;
+    struct prun__saved_error last;
+    prun__error_save(&last);
     prun__streams_close(&g->io);
     for (size_t i = 0; i < g->n; i++)  /* each one, whatever another's wait says */
         prun__child_wait(&g->child[i], PRUN_NO_DEADLINE);
     prun__group_abandon(g);
+    prun__error_restore(&last);
 }

@@ -45,6 +45,16 @@ int prun__fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3
 int prun__at_step(int step, int err);
 #define PRUN_BAD_ARG(what) prun__fail(-EINVAL, "%s: %s", __func__, (what))
 
+/* The calling thread's last failure, sentence and step, kept across a
+ * cleanup whose own failures must not become the caller's answer. */
+enum { PRUN__ERROR_SIZE = 1024 };
+struct prun__saved_error {
+    char text[PRUN__ERROR_SIZE];
+    int step;
+};
+void prun__error_save(struct prun__saved_error *s);
+void prun__error_restore(const struct prun__saved_error *s);
+
 /* ---- buf.c ---- */
 
 /* A prun_buf that grows: buf.data has room for capacity bytes, and is

@@ -250,12 +250,20 @@ ssize_t prun_read(prun_proc *p, int stream, void *buf, size_t len, int timeout_m
     return read_group(prun__proc_group(p), stream, buf, len, timeout_ms);
 }
 
+/* *line is empty on every return but 1 (prun_read(3)), a NULL handle's too. */
+static int no_handle(prun_buf *line, const char *fn)
+{
+    if (line)
+        *line = (prun_buf){NULL, 0};
+    return prun__fail(-EINVAL, "%s: the handle is NULL", fn);
+}
+
 int prun_readline(prun_proc *p, int stream, int timeout_ms, prun_buf *line)
 {
     if (p && line && buffered_line(prun__proc_group(p), stream, line))
         return 1;
     if (!p)
-        return PRUN_BAD_ARG("the handle is NULL");
+        return no_handle(line, __func__);
     return readline_more(prun__proc_group(p), stream, timeout_ms, line);
 }
 
@@ -279,6 +287,6 @@ int prun_pipeline_readline(prun_pipeline *pl, int stream, int timeout_ms, prun_b
     if (pl && line && buffered_line(prun__pipeline_group(pl), stream, line))
         return 1;
     if (!pl)
-        return PRUN_BAD_ARG("the handle is NULL");
+        return no_handle(line, __func__);
     return readline_more(prun__pipeline_group(pl), stream, timeout_ms, line);
 }

@@ -49,25 +49,32 @@ struct proc_list {
     size_t n, capacity;
 };
 
-/* The state, parent and start time of pid from /proc/PID/stat: 0, or -1
- * if it is gone. */
+/* The state, parent and start time of pid from /proc/PID/stat: 0, 1 if
+ * it is gone, or -errno.  Only a process that is gone may be passed over:
+ * out of fds, every one would be, and the caller told nothing is left. */
 static int read_stat(pid_t pid, struct proc_entry *pe)
 {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return -1;
-    ssize_t len = read(fd, buf, sizeof buf - 1);
+        return errno == ENOENT || errno == ESRCH ? 1 : -errno;
+    ssize_t len;
+    do
+        len = read(fd, buf, sizeof buf - 1);
+    while (len < 0 && errno == EINTR);
+    int err = errno;
     close(fd);
-    if (len <= 0)
-        return -1;
+    if (len < 0)  /* ESRCH: reaped since the open */
+        return err == ESRCH ? 1 : -err;
+    if (len == 0)
+        return 1;
     buf[len] = '\0';
     const char *rp = strrchr(buf, ')');  /* the command may hold anything but ')' at its end */
     int pp;
     if (!rp || sscanf(rp + 1, " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
                       "%*d %*d %llu", &pe->state, &pp, &pe->start) != 3)
-        return -1;
+        return 1;
     pe->pid = pid;
     pe->ppid = pp;
     return 0;
@@ -79,11 +86,23 @@ static int list_processes(struct proc_list *l)
     if (!d)
         return prun__fail(-errno, "cannot read /proc");
     int r = 0;
-    for (struct dirent *e; (e = readdir(d));) {
+    for (;;) {
+        errno = 0;  /* readdir's NULL is the end only without an errno */
+        struct dirent *e = readdir(d);
+        if (!e) {
+            if (errno)
+                r = prun__fail(-errno, "cannot read /proc");
+            break;
+        }
         if (!isdigit((unsigned char)e->d_name[0]))
             continue;
         struct proc_entry pe;
-        if (read_stat((pid_t)atoi(e->d_name), &pe) < 0)
+        int s = read_stat((pid_t)atoi(e->d_name), &pe);
+        if (s < 0) {
+            r = prun__fail(s, "cannot read /proc/%s/stat", e->d_name);
+            break;
+        }
+        if (s > 0)
             continue;
         if (l->n == l->capacity) {
             size_t cap = l->capacity ? l->capacity * 2 : 256;
@@ -146,9 +165,11 @@ static int signal_same(const struct proc_entry *was, int sig)
     int fd = (int)syscall(SYS_pidfd_open, was->pid, 0);
     if (fd < 0)
         return errno == ESRCH ? 0 : -errno;
-    int r = 0;
-    if (read_stat(was->pid, &now) == 0 && now.start == was->start && now.state != 'Z')
+    int r = read_stat(was->pid, &now);
+    if (r == 0 && now.start == was->start && now.state != 'Z')
         r = syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) == 0 ? 1 : errno == ESRCH ? 0 : -errno;
+    else if (r >= 0)  /* gone, or another process on its pid now */
+        r = 0;
     close(fd);
     return r;
 }
@@ -161,9 +182,10 @@ static int signal_marked(const struct proc_list *l, const unsigned char *below, 
     pid_t refused_pid = 0;
     for (size_t i = 0; i < l->n; i++) {
         int s = below[i] && l->p[i].state != 'Z' ? signal_same(&l->p[i], sig) : 0;
-        if (s == -EPERM && !refused++)
-            refused_pid = l->p[i].pid;
-        else if (s < 0)
+        if (s == -EPERM) {  /* every one skipped, not only the first */
+            if (!refused++)
+                refused_pid = l->p[i].pid;
+        } else if (s < 0)
             return prun__fail(s, "cannot send signal %d to process %d", sig, (int)l->p[i].pid);
         else
             sent += s;

@@ -33,6 +33,19 @@
         ck_assert_msg(b_->data[b_->len] == '\0', "%s.data is not NUL-terminated", #b); \
     } while (0)
 
+/* call fails with err and a sentence of its own containing want: a known
+ * sentence is planted first, so that a stale one cannot pass. */
+#define TH_EXPECT_FAIL(call, err, want)                                                  \
+    do {                                                                                 \
+        prun_pipeline_stage(NULL, 12345, NULL); /* "prun_pipeline_stage: no stage 12345" */\
+        long r_ = (long)(call);                                                          \
+        const char *e_ = prun_last_error();                                              \
+        ck_assert_msg(r_ == (long)(err), "%s: %ld, expected %ld (%s)", #call, r_,        \
+                      (long)(err), e_);                                                  \
+        ck_assert_msg(strstr(e_, (want)) && !strstr(e_, "no stage 12345"),               \
+                      "%s: the sentence \"%s\" lacks \"%s\"", #call, e_, (want));        \
+    } while (0)
+
 /* Waits up to timeout_ms for p to exit, which it must, and returns its
  * returncode.  Inline so that this library stays below libprun when
  * linking. */

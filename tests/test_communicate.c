@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -328,6 +330,9 @@ START_TEST(resume_sends_the_rest_and_closes_stdin)
     ck_assert_int_eq(prun_communicate(p, in, len, 100, &out, NULL), PRUN_ETIMEOUT);
     memset(in, 0, len);  /* the caller's buffer may be gone by the next call */
     free(in);
+    /* A second timeout keeps the copy the first one made. */
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 50, &out, NULL), PRUN_ETIMEOUT);
+    ck_assert_ptr_null(out.data);
     gate_open(&g);
     ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, NULL), 0);
     th_assert_buf_eq(out, "5000000\n");
@@ -808,6 +813,77 @@ START_TEST(grace_ms_is_honoured)
 }
 END_TEST
 
+/* Without pidfds (Linux before 5.3) the loop looks for the exit with
+ * waitid; with SIGCHLD set to SIG_IGN the kernel has reaped the child
+ * already and waitid cannot see it.  The output still comes whole, and the
+ * lost status is -ECHILD with its sentence.  In a forked helper. */
+static int lost_without_pidfds(void)
+{
+    static const long nrs[] = {SYS_pidfd_open, SYS_pidfd_send_signal, SYS_clone3};
+    if (th_deny_syscalls(nrs, 3, ENOSYS) < 0)
+        return 1;
+    signal(SIGCHLD, SIG_IGN);
+    char *argv[] = {"sh", "-c", "echo out; echo err >&2", NULL};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .stderr_io = PRUN_PIPE};
+    prun_proc *p;
+    if (prun_popen(&p, argv, &o) || prun_pidfd(p) >= 0)
+        return 2;
+    prun_buf out, err;
+    int r = prun_communicate(p, NULL, 0, 10000, &out, &err);
+    if (r != -ECHILD || !strstr(prun_last_error(), "taken by another reaper"))
+        return 3;
+    if (!out.data || strcmp(out.data, "out\n") != 0 || !err.data || strcmp(err.data, "err\n") != 0)
+        return 4;
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    prun_free(p);
+    return th_count_children() == 0 ? 0 : 5;
+}
+
+START_TEST(lost_status_without_pidfds_keeps_the_output)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        exit(lost_without_pidfds());  /* exit(): coverage and LeakSanitizer have their say */
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "helper failed at step %d",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+}
+END_TEST
+
+/* A poll that fails ends the call with its error and sentence, and, as
+ * any error met while communicating does, kills the child.  (Its reaping
+ * may meet the same failure: the next wait completes it.) */
+START_TEST(poll_failure_kills_the_child)
+{
+    int fds = th_count_fds();
+    prun_proc *p = start_sh("exec sleep 100", PRUN_PIPE, PRUN_PIPE, PRUN_PIPE);
+    struct rlimit old, none;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    none = (struct rlimit){0, old.rlim_max};
+    prun_buf out = {(char *)"junk", 4}, err = {(char *)"junk", 4};
+    prun_pipeline_stage(NULL, 12345, NULL);  /* a sentence the failure must replace */
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &none), 0);
+    int64_t t0 = th_now_ms();
+    int r = prun_communicate(p, "x", 1, 10000, &out, &err);
+    char sentence[256];
+    snprintf(sentence, sizeof sentence, "%s", prun_last_error());
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    ck_assert_msg(r == -EINVAL, "communicate with poll failing: %d (%s)", r, sentence);
+    ck_assert_msg(strstr(sentence, "cannot wait for the pipes of 'sh': Invalid argument"),
+                  "the sentence: %s", sentence);
+    ck_assert_int_lt(th_now_ms() - t0, 5000);
+    prun_buf_free(&out);
+    prun_buf_free(&err);
+    ck_assert_int_eq(th_returncode(p, 20000), -SIGKILL);
+    prun_free(p);
+    th_assert_no_leaks(fds);
+}
+END_TEST
+
 /* --- leaks ---------------------------------------------------------------- */
 
 START_TEST(no_fds_or_children_left)
@@ -877,6 +953,10 @@ int main(void)
     tcase_add_test(tc, grace_never_cuts_the_childs_own_output);
     tcase_add_test(tc, grace_holds_across_timeout_0_calls);
     tcase_add_test(tc, grace_ms_is_honoured);
+
+    tc = th_tcase(s, "errors", 30);
+    tcase_add_test(tc, poll_failure_kills_the_child);
+    tcase_add_test(tc, lost_status_without_pidfds_keeps_the_output);
 
     tc = th_tcase(s, "leaks", 30);
     tcase_add_test(tc, no_fds_or_children_left);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -533,6 +534,18 @@ START_TEST(readline_max_output_whole_line)
     ck_assert_msg(r == PRUN_ETOOBIG, "a 37-byte line with max_output 16: %d, \"%s\"", r,
                   r == 1 ? l.data : "");
     prun_buf_free(&l);
+    /* The whole line is read ahead now, and still too long: the next call
+     * says so again rather than hand it over. */
+    r = prun_readline(p, 1, 10000, &l);
+    ck_assert_msg(r == PRUN_ETOOBIG, "the same line again: %d", r);
+    ck_assert_ptr_null(l.data);
+    ASSERT_SENTENCE("is longer than 16 bytes");
+    prun_free(p);
+    /* Lines within the limit that were read ahead together come one by one. */
+    TH_POPEN_OK(&p, ARGV("printf", "short\nlines\n"), &o);
+    EXPECT_LINE(p, 1, 10000, "short\n");
+    EXPECT_LINE(p, 1, 10000, "lines\n");
+    EXPECT_EOF(p, 1);
     prun_free(p);
 }
 END_TEST
@@ -555,8 +568,11 @@ START_TEST(readline_errors)
     ASSERT_SENTENCE("stderr");
     ck_assert_int_eq(prun_readline(p, 1, 1000, NULL), -EINVAL);
     ck_assert_str_ne(prun_last_error(), "");
+    l = (prun_buf){(char *)"junk", 4};
     ck_assert_int_eq(prun_readline(NULL, 1, 1000, &l), -EINVAL);
-    ck_assert_str_ne(prun_last_error(), "");
+    ck_assert_ptr_null(l.data);  /* empty on every return but 1, this one too */
+    ASSERT_SENTENCE("prun_readline: the handle is NULL");
+    ck_assert_int_eq(prun_readline(NULL, 1, 1000, NULL), -EINVAL);
     EXPECT_LINE(p, 1, 10000, "x\n");  /* the errors took nothing */
     ck_assert_int_eq(prun_close_stream(p, 1), 0);
     ck_assert_int_eq(prun_readline(p, 1, 1000, &l), -EBADF);  /* closed by the caller */
@@ -1373,10 +1389,98 @@ START_TEST(pipeline_errors)
     ck_assert_int_eq(prun_pipeline_read(pl, 1, NULL, 4, 1000), -EINVAL);
     ck_assert_int_eq(prun_pipeline_write(NULL, "x", 1, 1000, &w), -EINVAL);
     ck_assert_int_eq(prun_pipeline_read(NULL, 1, buf, sizeof buf, 1000), -EINVAL);
+    l = (prun_buf){(char *)"junk", 4};
     ck_assert_int_eq(prun_pipeline_readline(NULL, 1, 1000, &l), -EINVAL);
+    ck_assert_ptr_null(l.data);
+    ASSERT_SENTENCE("prun_pipeline_readline: the handle is NULL");
     ck_assert_int_eq(pl_status(pl), 0);
     prun_pipeline_free(pl);
     th_assert_no_leaks(fds);
+}
+END_TEST
+
+/* --- errors ------------------------------------------------------------------ */
+
+/* poll(2) refuses more fds than RLIMIT_NOFILE allows (EINVAL): with the
+ * limit at 0 a read, a readline and a write that must wait cannot, and
+ * say so, with what went through counted; the child is left as it was. */
+START_TEST(poll_failures_are_errors)
+{
+    int fds = th_count_fds();
+    prun_proc *p = start_sh("exec sleep 100", PRUN_PIPE, PRUN_PIPE, PRUN_INHERIT);
+    size_t len = 4 * (size_t)MiB, w = 12345;
+    char *big = patterned(len), buf[8];
+    prun_buf l = {(char *)"junk", 4};
+    struct rlimit old, none;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    none = (struct rlimit){0, old.rlim_max};
+    char said[3][256];
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &none), 0);
+    ssize_t r0 = prun_read(p, 1, buf, sizeof buf, 5000);
+    snprintf(said[0], sizeof said[0], "%s", prun_last_error());
+    prun_pipeline_stage(NULL, 12345, NULL);
+    int r1 = prun_readline(p, 1, 5000, &l);
+    snprintf(said[1], sizeof said[1], "%s", prun_last_error());
+    prun_pipeline_stage(NULL, 12345, NULL);
+    int r2 = prun_write(p, big, len, 5000, &w);  /* more than the pipe holds */
+    snprintf(said[2], sizeof said[2], "%s", prun_last_error());
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    ck_assert_msg(r0 == -EINVAL && r1 == -EINVAL && r2 == -EINVAL, "read %zd, readline %d, "
+                  "write %d (%s / %s / %s)", r0, r1, r2, said[0], said[1], said[2]);
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(strstr(said[i], "cannot wait for the pipes of 'sh': Invalid argument"),
+                      "call %d: the sentence \"%s\"", i, said[i]);
+    ck_assert_ptr_null(l.data);
+    ck_assert_uint_gt(w, 0);  /* what fitted went in, and is counted */
+    ck_assert_uint_lt(w, len);
+    ck_assert_int_eq(prun_poll(p, NULL), 0);
+    ck_assert_int_eq(prun_kill(p), 0);
+    ck_assert_int_eq(th_returncode(p, 10000), -SIGKILL);
+    prun_free(p);
+    free(big);
+    th_assert_no_leaks(fds);
+}
+END_TEST
+
+/* After a communicate that stopped before the end of a pipe (max_output
+ * here), the pipe reads as ended: 0 from prun_read and prun_readline,
+ * which is no error. */
+START_TEST(read_after_a_stopped_communicate_is_eof)
+{
+    prun_opts o = {.stdout_io = PRUN_PIPE, .max_output = 10};
+    prun_proc *p = NULL;
+    TH_POPEN_OK(&p, ARGV("yes"), &o);
+    prun_buf out;
+    ck_assert_int_eq(prun_communicate(p, NULL, 0, 10000, &out, NULL), PRUN_ETOOBIG);
+    ck_assert_uint_eq(out.len, 10);
+    prun_buf_free(&out);
+    char buf[8];
+    ck_assert_int_eq(prun_read(p, 1, buf, sizeof buf, 1000), 0);
+    EXPECT_EOF(p, 1);
+    ck_assert_int_eq(prun_read(p, 2, buf, sizeof buf, 1000), -EBADF);  /* never a pipe */
+    ck_assert_int_eq(th_returncode(p, 10000), -SIGKILL);
+    prun_free(p);
+}
+END_TEST
+
+/* A len of 0 reads nothing, and is not end-of-file; buf may then be NULL. */
+START_TEST(read_of_zero_bytes)
+{
+    prun_proc *p = start_sh("echo x", PRUN_DEVNULL, PRUN_PIPE, PRUN_DEVNULL);
+    char buf[8] = "";
+    ck_assert_int_eq(prun_read(p, 1, NULL, 0, 1000), 0);
+    ck_assert_int_eq(prun_read(p, 1, buf, 0, 1000), 0);
+    ck_assert_int_eq(prun_read(p, 1, buf, sizeof buf, 10000), 2);
+    ck_assert_str_eq(buf, "x\n");
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
+    prun_free(p);
+    char *const *const stages[] = {ARGV("echo", "y")};
+    prun_pipeline *pl = pl_start(1, stages, (prun_opts){.stdout_io = PRUN_PIPE});
+    ck_assert_int_eq(prun_pipeline_read(pl, 1, NULL, 0, 1000), 0);
+    ck_assert_int_eq(prun_pipeline_read(pl, 1, buf, sizeof buf, 10000), 2);
+    ck_assert_int_eq(memcmp(buf, "y\n", 2), 0);
+    ck_assert_int_eq(pl_status(pl), 0);
+    prun_pipeline_free(pl);
 }
 END_TEST
 
@@ -1455,6 +1559,11 @@ int main(void)
     tcase_add_test(tc, pipeline_write_epipe_and_timeout);
     tcase_add_test(tc, pipeline_readline_stderr);
     tcase_add_test(tc, pipeline_errors);
+
+    tc = th_tcase(s, "errors", 60);
+    tcase_add_test(tc, poll_failures_are_errors);
+    tcase_add_test(tc, read_after_a_stopped_communicate_is_eof);
+    tcase_add_test(tc, read_of_zero_bytes);
 
     tc = th_tcase(s, "leaks", 60);
     tcase_add_test(tc, no_fds_or_children_left);

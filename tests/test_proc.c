@@ -4,12 +4,15 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,6 +103,7 @@ START_TEST(poll_before_and_after_exit)
     /* Cached: the child is gone, so a second reap could not say 7. */
     for (int i = 0; i < 3; i++)
         expect_polled(p, 7);
+    ck_assert_int_eq(prun_poll(p, NULL), 1);  /* done, and nowhere to say how */
     ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), 7);
     prun_free(p);
 }
@@ -188,7 +192,56 @@ START_TEST(wait_zero_does_not_block)
     int rc = 12345;
     ck_assert_int_eq(prun_wait(p, 0, &rc), 0);
     ck_assert_int_eq(rc, -SIGKILL);
+    ck_assert_int_eq(prun_wait(p, 0, NULL), 0);
     prun_free(p);
+}
+END_TEST
+
+/* poll(2) refuses more fds than RLIMIT_NOFILE allows (EINVAL): with the
+ * limit at 0 the wait cannot sleep on the pidfd, and says so rather than
+ * spin or pretend the child exited.  The child is left as it was. */
+START_TEST(wait_poll_failure_is_an_error)
+{
+    int fds = th_count_fds();
+    prun_proc *p;
+    TH_POPEN_OK(&p, sleep_argv, NULL);
+    if (prun_pidfd(p) < 0) {  /* no pidfd: the wait naps instead of polling */
+        prun_kill(p);
+        prun_free(p);
+        return;
+    }
+    struct rlimit old, none;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    none = (struct rlimit){0, old.rlim_max};
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &none), 0);
+    int rc = 12345;
+    prun_pipeline_stage(NULL, 0, NULL);  /* a sentence the failure must replace */
+    int r = prun_wait(p, 10000, &rc);
+    char sentence[256];
+    snprintf(sentence, sizeof sentence, "%s", prun_last_error());
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    ck_assert_msg(r == -EINVAL, "prun_wait with poll failing: %d (%s)", r, sentence);
+    ck_assert_msg(strstr(sentence, "cannot wait for 'sleep'"), "the sentence: %s", sentence);
+    ck_assert_int_eq(rc, 12345);
+    ck_assert_int_eq(prun_poll(p, NULL), 0);  /* still running */
+    ck_assert_int_eq(prun_kill(p), 0);
+    ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), -SIGKILL);
+    prun_free(p);
+    th_assert_no_leaks(fds);
+}
+END_TEST
+
+/* The clock of every timeout: a deadline beyond INT_MAX ms is INT_MAX
+ * (poll's int), one in the past 0, none -1. */
+START_TEST(ms_until_stays_an_int)
+{
+    int64_t now = prun_clock_ns();
+    ck_assert_int_eq(prun_ms_until(now + (int64_t)INT_MAX * 1000000 * 4), INT_MAX);
+    ck_assert_int_eq(prun_ms_until(now - 1000000), 0);
+    ck_assert_int_eq(prun_ms_until(PRUN_NO_DEADLINE), -1);
+    int left = prun_ms_until(now + 1500000000);
+    ck_assert_int_gt(left, 0);
+    ck_assert_int_le(left, 1500);
 }
 END_TEST
 
@@ -326,12 +379,74 @@ START_TEST(status_survives_an_ignored_sigchld)
         expect_status_after_outside_reap(p, 7, 1);
         ck_assert_int_eq(prun_kill(p), 0);  /* gone: nothing sent, no error */
         prun_free(p);
+        p = start_sh("kill -KILL $$");  /* a death by signal comes back as one */
+        expect_status_after_outside_reap(p, -SIGKILL, 1);
+        prun_free(p);
         exit(0);
     }
     int status;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "helper status %#x",
                   (unsigned)status);
+}
+END_TEST
+
+/* Runs body() in a forked helper; its exit code is the number of the
+ * first failed check (0: all passed). */
+static void in_helper(int (*body)(void))
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        exit(body());  /* exit(): coverage and LeakSanitizer have their say */
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "helper failed at step %d",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+}
+
+/* With SIGCHLD ignored, the status is gone from waitid; where the pidfd
+ * cannot give it back either, every wait says -ECHILD and why, every
+ * signal is a harmless no-op, and nothing is left behind. */
+static int status_lost_checks(void)
+{
+    signal(SIGCHLD, SIG_IGN);
+    char *argv[] = {"sh", "-c", "exit 7", NULL};
+    prun_proc *p;
+    int rc = 12345;
+    if (prun_popen(&p, argv, NULL))
+        return 2;
+    if (prun_wait(p, PRUN_FOREVER, &rc) != -ECHILD || rc != 12345 ||
+        !strstr(prun_last_error(), "the exit status of 'sh' was taken by another reaper"))
+        return 3;
+    prun_pipeline_stage(NULL, 0, NULL);  /* the sentence the next failure must replace */
+    if (prun_poll(p, &rc) != -ECHILD || rc != 12345 || !strstr(prun_last_error(), "another reaper"))
+        return 4;
+    if (prun_rusage(p) != NULL || prun_kill(p) != 0)
+        return 5;
+    prun_free(p);
+    return th_count_children() == 0 ? 0 : 6;
+}
+
+/* Linux before 6.15: no PIDFD_GET_INFO (ioctl(2) answers ENOTTY). */
+static int lost_without_pidfd_info(void)
+{
+    static const long nrs[] = {SYS_ioctl};
+    return th_deny_syscalls(nrs, 1, ENOTTY) < 0 ? 1 : status_lost_checks();
+}
+
+/* Linux before 5.3: no pidfd at all, so nothing to ask. */
+static int lost_without_pidfds(void)
+{
+    static const long nrs[] = {SYS_pidfd_open, SYS_pidfd_send_signal, SYS_clone3};
+    return th_deny_syscalls(nrs, 3, ENOSYS) < 0 ? 1 : status_lost_checks();
+}
+
+START_TEST(status_lost_beyond_recovery)
+{
+    in_helper(lost_without_pidfd_info);
+    in_helper(lost_without_pidfds);
 }
 END_TEST
 
@@ -563,6 +678,64 @@ START_TEST(two_threads_wait_on_one_handle)
 }
 END_TEST
 
+/* ---- arguments ---------------------------------------------------------- */
+
+/* Every function of a process handle, given a NULL handle (or another
+ * argument out of range): the documented answer, with a sentence naming
+ * the function, and nothing started or left open. */
+START_TEST(null_handle_everywhere)
+{
+    int fds = th_count_fds();
+    char *argv[] = {"true", NULL}, *empty[] = {NULL};
+    prun_proc *p = (prun_proc *)&fds;  /* must come back NULL */
+    int rc = 12345;
+    size_t written = 12345, index = 12345;
+    char buf[4];
+    prun_buf line = {(char *)"junk", 4};  /* must come back empty */
+    TH_EXPECT_FAIL(prun_popen(NULL, argv, NULL), -EINVAL, "prun_popen: out is NULL");
+    TH_EXPECT_FAIL(prun_popen(&p, NULL, NULL), -EINVAL, "empty argv");
+    ck_assert_ptr_null(p);
+    p = (prun_proc *)&fds;
+    TH_EXPECT_FAIL(prun_popen(&p, empty, NULL), -EINVAL, "empty argv");
+    ck_assert_ptr_null(p);
+    ck_assert_int_eq(prun_pid(NULL), -1);
+    ck_assert_int_eq(prun_stdin(NULL), -1);
+    ck_assert_int_eq(prun_stdout(NULL), -1);
+    ck_assert_int_eq(prun_stderr(NULL), -1);
+    ck_assert_int_eq(prun_pidfd(NULL), -1);
+    ck_assert_ptr_null(prun_rusage(NULL));
+    TH_EXPECT_FAIL(prun_close_stream(NULL, 0), -EINVAL, "prun_close_stream: the handle is NULL");
+    TH_EXPECT_FAIL(prun_poll(NULL, &rc), -EINVAL, "prun_poll: the handle is NULL");
+    TH_EXPECT_FAIL(prun_wait(NULL, 0, &rc), -EINVAL, "prun_wait: the handle is NULL");
+    ck_assert_int_eq(rc, 12345);
+    TH_EXPECT_FAIL(prun_send_signal(NULL, SIGTERM), -EINVAL,
+                   "prun_send_signal: the handle is NULL");
+    TH_EXPECT_FAIL(prun_terminate(NULL), -EINVAL, "the handle is NULL");
+    TH_EXPECT_FAIL(prun_kill(NULL), -EINVAL, "the handle is NULL");
+    TH_EXPECT_FAIL(prun_communicate(NULL, NULL, 0, 0, NULL, NULL), -EINVAL,
+                   "prun_communicate: the handle is NULL");
+    TH_EXPECT_FAIL(prun_write(NULL, "x", 1, 0, &written), -EINVAL,
+                   "prun_write: the handle is NULL");
+    TH_EXPECT_FAIL(prun_read(NULL, 1, buf, sizeof buf, 0), -EINVAL,
+                   "prun_read: the handle is NULL");
+    TH_EXPECT_FAIL(prun_readline(NULL, 1, 0, &line), -EINVAL,
+                   "prun_readline: the handle is NULL");
+    ck_assert_ptr_null(line.data);
+    TH_EXPECT_FAIL(prun_wait_any(NULL, 2, 0, &index, &rc), -EINVAL,
+                   "prun_wait_any: procs is NULL");
+    ck_assert_uint_eq(index, 2);
+    prun_free(NULL);
+
+    /* A real handle, with a stream that is not 0, 1 or 2. */
+    TH_POPEN_OK(&p, argv, NULL);
+    TH_EXPECT_FAIL(prun_close_stream(p, -1), -EINVAL, "stream is not 0, 1 or 2");
+    TH_EXPECT_FAIL(prun_close_stream(p, 3), -EINVAL, "stream is not 0, 1 or 2");
+    ck_assert_int_eq(th_returncode(p, PRUN_FOREVER), 0);
+    prun_free(p);
+    th_assert_no_leaks(fds);
+}
+END_TEST
+
 /* ---- suite -------------------------------------------------------------- */
 
 static Suite *proc_suite(void)
@@ -583,6 +756,8 @@ static Suite *proc_suite(void)
     tcase_add_test(tc, wait_returns_promptly);
     tcase_add_test(tc, wait_wakes_on_exit_while_waiting);
     tcase_add_test(tc, wait_zero_does_not_block);
+    tcase_add_test(tc, wait_poll_failure_is_an_error);
+    tcase_add_test(tc, ms_until_stays_an_int);
 
     tc = th_tcase(s, "signals", TH_CHECK_TIMEOUT);
     tcase_add_loop_test(tc, signal_is_delivered, 0, (int)(sizeof senders / sizeof senders[0]));
@@ -590,7 +765,11 @@ static Suite *proc_suite(void)
     tcase_add_test(tc, signal_to_exited_child_keeps_status);
     tcase_add_test(tc, signal_after_external_reap_sends_nothing);
     tcase_add_test(tc, status_survives_an_ignored_sigchld);
+    tcase_add_test(tc, status_lost_beyond_recovery);
     tcase_add_test(tc, statuses_survive_a_waitpid_loop);
+
+    tc = th_tcase(s, "arguments", TH_CHECK_TIMEOUT);
+    tcase_add_test(tc, null_handle_everywhere);
 
     tc = th_tcase(s, "rusage", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, rusage_after_reaping);

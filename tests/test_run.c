@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SH(cmd) ((char *[]){"sh", "-c", (cmd), NULL})
@@ -235,6 +237,143 @@ START_TEST(run_timeout_kills_the_group)
 }
 END_TEST
 
+/* Runs body() in a forked helper; its exit code is the number of the
+ * first failed check (0: all passed). */
+static void in_helper(int (*body)(void))
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        exit(body());  /* exit(): coverage and LeakSanitizer have their say */
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "helper failed at step %d",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+}
+
+/* on_output, the first time: notes the pid the child printed, and drops
+ * the caller's real and effective uids (the saved one kept, to come back),
+ * so that the child, root's, can no longer be signalled. */
+static int note_pid_and_drop_uid(void *userdata, int stream, const char *data, size_t len)
+{
+    pid_t *pid = userdata;
+    char text[32];
+    (void)stream;
+    if (*pid)
+        return 0;
+    snprintf(text, sizeof text, "%.*s", (int)(len < sizeof text ? len : sizeof text - 1), data);
+    *pid = (pid_t)atoi(text);
+    return setresuid(65534, 65534, 0) < 0 ? -1 : 0;
+}
+
+static int note_pid_drop_uid_and_stop(void *userdata, int stream, const char *data, size_t len)
+{
+    int r = note_pid_and_drop_uid(userdata, stream, data, len);
+    return r ? r : 42;
+}
+
+/* As root: when the timeout comes the child cannot be killed.  The call
+ * must not wait for it: PRUN_ETIMEOUT at once, a sentence that says so,
+ * and the child left to the caller, nothing else held. */
+static int unkillable_child(void)
+{
+    int fds = th_count_fds();
+    pid_t pid = 0;
+    prun_opts o = {.stdout_io = PRUN_PIPE, .on_output = note_pid_and_drop_uid, .userdata = &pid,
+                   .timeout_ms = 300, .new_pgroup = 1};
+    prun_result res;
+    int64_t t0 = th_now_ms();
+    int r = prun_run(SH("echo $$; exec sleep 100"), &o, &res);
+    int64_t took = th_now_ms() - t0;
+    char sentence[256];
+    snprintf(sentence, sizeof sentence, "%s", prun_last_error());
+    if (setresuid(0, 0, 0) < 0)
+        return 2;
+    siginfo_t si = {0};
+    if (pid <= 0 || kill(pid, SIGKILL) < 0 || waitid(P_PID, (id_t)pid, &si, WEXITED) < 0)
+        return 3;  /* still ours to reap: the library let it go */
+    prun_result_free(&res);
+    if (r != PRUN_ETIMEOUT || si.si_status != SIGKILL)
+        return 4;
+    if (!strstr(sentence, "'sh' did not finish within 300 ms and cannot be killed") ||
+        !strstr(sentence, "Operation not permitted"))
+        return 5;
+    if (took > 5000)
+        return 6;
+    /* The same when on_output stops the call: its value, at once. */
+    pid = 0;
+    o = (prun_opts){.stdout_io = PRUN_PIPE, .on_output = note_pid_drop_uid_and_stop,
+                    .userdata = &pid};
+    r = prun_run(SH("echo $$; exec sleep 100"), &o, &res);
+    if (setresuid(0, 0, 0) < 0)
+        return 8;
+    if (pid <= 0 || kill(pid, SIGKILL) < 0 || waitid(P_PID, (id_t)pid, &si, WEXITED) < 0)
+        return 9;
+    prun_result_free(&res);
+    if (r != 42)
+        return 10;
+    return th_count_fds() == fds && th_count_children() == 0 ? 0 : 7;
+}
+
+START_TEST(run_timeout_with_an_unkillable_child)
+{
+    if (geteuid() != 0)
+        return;  /* needs a child it may not kill */
+    in_helper(unkillable_child);
+}
+END_TEST
+
+/* The timeout's kill and reap, when another reaper takes the status
+ * (SIGCHLD set to SIG_IGN, no PIDFD_GET_INFO): still PRUN_ETIMEOUT with
+ * its sentence, at once, with nothing left behind. */
+static int timeout_and_lost_status(void)
+{
+    static const long nrs[] = {SYS_ioctl};
+    if (th_deny_syscalls(nrs, 1, ENOTTY) < 0)
+        return 1;
+    signal(SIGCHLD, SIG_IGN);
+    prun_opts o = {.capture_output = 1, .timeout_ms = 200};
+    prun_result res;
+    int64_t t0 = th_now_ms();
+    int r = prun_run(SH("echo partial; exec sleep 100"), &o, &res);
+    if (r != PRUN_ETIMEOUT || !strstr(prun_last_error(), "did not finish within 200 ms"))
+        return 2;
+    if (th_now_ms() - t0 > 5000 || !res.out.data || strcmp(res.out.data, "partial\n") != 0)
+        return 3;
+    prun_result_free(&res);
+    return th_count_children() == 0 ? 0 : 4;
+}
+
+START_TEST(run_timeout_with_a_lost_status)
+{
+    in_helper(timeout_and_lost_status);
+}
+END_TEST
+
+/* A command line too long for the sentence is cut there, for one command
+ * and for a pipeline, and the sentence still says what happened. */
+START_TEST(long_command_lines_are_cut_in_the_sentence)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "exit 3 # %0250d", 0);
+    char *argv[] = {cmd, NULL};
+    prun_opts o = {.shell = 1, .check = 1};
+    prun_result res;
+    TH_EXPECT_FAIL(prun_run(argv, &o, &res), PRUN_ECHECK, "'exit 3 # 0000");
+    ck_assert_ptr_nonnull(strstr(prun_last_error(), "0 returned 3: "));
+    ck_assert_int_lt(strlen(prun_last_error()), 200);
+    ck_assert_int_eq(res.returncode, 3);
+    prun_result_free(&res);
+    char *const *const stages[] = {argv, argv, argv};
+    TH_EXPECT_FAIL(prun_pipeline_run(3, stages, &o, &res), PRUN_ECHECK,
+                   "the pipeline 'exit 3 # 0000");
+    ck_assert_ptr_nonnull(strstr(prun_last_error(), "0 returned 3: "));
+    ck_assert_ptr_null(strstr(prun_last_error(), " | "));  /* cut within the first stage */
+    prun_result_free(&res);
+}
+END_TEST
+
 /* --- the wrappers -------------------------------------------------------- */
 
 START_TEST(call_returns_the_returncode)
@@ -337,6 +476,48 @@ START_TEST(getoutput_returns_the_text)
 }
 END_TEST
 
+/* Every function of the run family, given NULL where it may not be: the
+ * documented answer with its sentence, and nothing started; and NULL
+ * where it may be (an output or status nobody wants). */
+START_TEST(null_arguments)
+{
+    int fds = th_count_fds();
+    char *empty[] = {NULL};
+    prun_result res = {.returncode = 12345};
+    prun_buf out = {(char *)"junk", 4};
+    int rc = 12345;
+    TH_EXPECT_FAIL(prun_run(SH("true"), NULL, NULL), -EINVAL, "prun_run: res is NULL");
+    TH_EXPECT_FAIL(prun_run(NULL, NULL, &res), -EINVAL, "empty argv");
+    ck_assert_int_eq(res.returncode, 0);  /* res is always set */
+    ck_assert_ptr_null(res.out.data);
+    TH_EXPECT_FAIL(prun_run(empty, NULL, &res), -EINVAL, "empty argv");
+    TH_EXPECT_FAIL(prun_call(NULL, NULL, &rc), -EINVAL, "empty argv");
+    ck_assert_int_eq(rc, 0);
+    TH_EXPECT_FAIL(prun_check_call(empty, NULL), -EINVAL, "empty argv");
+    TH_EXPECT_FAIL(prun_check_output(NULL, NULL, &out), -EINVAL, "empty argv");
+    ck_assert_ptr_null(out.data);
+    out = (prun_buf){(char *)"junk", 4};
+    TH_EXPECT_FAIL(prun_getstatusoutput(NULL, &rc, &out), -EINVAL,
+                   "getstatusoutput: cmd is NULL");
+    ck_assert_ptr_null(out.data);
+    prun_pipeline_stage(NULL, 12345, NULL);  /* a sentence the failure must replace */
+    ck_assert_ptr_null(prun_getoutput(NULL));
+    ck_assert_ptr_nonnull(strstr(prun_last_error(), "getstatusoutput: cmd is NULL"));
+    prun_result_free(NULL);
+
+    /* The outputs nobody asked for are read and dropped. */
+    ck_assert_int_eq(prun_call(SH("echo x; exit 4"), NULL, NULL), 0);
+    ck_assert_int_eq(prun_check_output(SH("echo x"), NULL, NULL), 0);
+    TH_EXPECT_FAIL(prun_check_output(SH("echo x; exit 4"), NULL, NULL), PRUN_ECHECK,
+                   "'sh' returned 4");
+    rc = 12345;
+    ck_assert_int_eq(prun_getstatusoutput("echo x; exit 4", &rc, NULL), 0);
+    ck_assert_int_eq(rc, 4);
+    ck_assert_int_eq(prun_getstatusoutput("exit 5", NULL, NULL), 0);
+    th_assert_no_leaks(fds);
+}
+END_TEST
+
 /* --- leaks ---------------------------------------------------------------- */
 
 START_TEST(no_leaks_after_a_batch)
@@ -400,6 +581,8 @@ int main(void)
     tcase_add_test(tc, run_grandchild_holding_the_pipes);
     tcase_add_test(tc, run_grandchild_with_timeout_is_no_timeout);
     tcase_add_test(tc, run_timeout_kills_the_group);
+    tcase_add_test(tc, run_timeout_with_an_unkillable_child);
+    tcase_add_test(tc, run_timeout_with_a_lost_status);
 
     tc = th_tcase(s, "wrappers", 30);
     tcase_add_test(tc, call_returns_the_returncode);
@@ -409,6 +592,8 @@ int main(void)
     tcase_add_test(tc, check_output_rejects_stdout_io);
     tcase_add_test(tc, getstatusoutput_semantics);
     tcase_add_test(tc, getoutput_returns_the_text);
+    tcase_add_test(tc, long_command_lines_are_cut_in_the_sentence);
+    tcase_add_test(tc, null_arguments);
 
     tc = th_tcase(s, "leaks", 60);
     tcase_add_test(tc, no_leaks_after_a_batch);

@@ -6,6 +6,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <prun.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,17 +133,20 @@ START_TEST(reap_adopted_leaves_the_stages)
 }
 END_TEST
 
-/* In a forked helper run as root: a child started as root, then the
+/* In a forked helper run as root: two children started as root, then the
  * helper's real and effective uid dropped (the saved one kept, to come
- * back), then a child started as the new uid.  The root child may not be
- * signalled: it is skipped, and is an error only when it is all there is. */
+ * back), then a child started as the new uid.  The root children may not
+ * be signalled: they are skipped, and are an error only when they are all
+ * there is, named in the sentence (the first, and how many others). */
 static int refused_helper(void)
 {
     char *argv[] = {"sleep", "100", NULL};
-    prun_proc *root_child = NULL, *own_child = NULL;
+    prun_proc *root_child[2] = {NULL, NULL}, *own_child = NULL;
+    char one[64];
     int r = 0;
-    if (prun_popen(&root_child, argv, NULL))
+    if (prun_popen(&root_child[0], argv, NULL) || prun_popen(&root_child[1], argv, NULL))
         return 2;
+    snprintf(one, sizeof one, "cannot send signal 9 to process %d: ", (int)prun_pid(root_child[0]));
     if (setresuid(65534, 65534, 0) < 0)
         r = 3;
     else if (prun_popen(&own_child, argv, NULL))
@@ -151,18 +156,29 @@ static int refused_helper(void)
     else if (prun_kill(own_child) || th_returncode(own_child, 20000) != -SIGKILL)
         r = 6;
     else if (prun_signal_descendants(SIGKILL) != -EPERM ||
-             !strstr(prun_last_error(), "cannot send signal 9 to process"))
+             !strstr(prun_last_error(), "cannot send signal 9 to process") ||
+             !strstr(prun_last_error(), "or the 1 others below it: Operation not permitted"))
         r = 7;
     if (setresuid(0, 0, 0) < 0 && !r)
         r = 8;
-    prun_kill(root_child);
-    if (th_returncode(root_child, 20000) != -SIGKILL && !r)
+    prun_kill(root_child[1]);  /* now one: the sentence names it alone */
+    if (th_returncode(root_child[1], 20000) != -SIGKILL && !r)
         r = 9;
+    if (!r && setresuid(65534, 65534, 0) < 0)
+        r = 10;
+    else if (!r && (prun_signal_descendants(SIGKILL) != -EPERM || !strstr(prun_last_error(), one)))
+        r = 11;
+    if (setresuid(0, 0, 0) < 0 && !r)
+        r = 12;
+    prun_kill(root_child[0]);
+    if (th_returncode(root_child[0], 20000) != -SIGKILL && !r)
+        r = 13;
     if (own_child) {  /* gone already, unless a step above failed */
         prun_kill(own_child);
         th_returncode(own_child, 20000);
     }
-    prun_free(root_child);
+    prun_free(root_child[0]);
+    prun_free(root_child[1]);
     prun_free(own_child);
     return r;
 }
@@ -218,6 +234,63 @@ START_TEST(a_foreign_proc_is_refused)
 }
 END_TEST
 
+/* Any exited child that is not a stage of keep is reaped, keep NULL
+ * included: here one the caller forked itself. */
+START_TEST(reap_adopted_without_a_pipeline)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(0);
+    siginfo_t si;
+    ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);  /* a zombie now */
+    ck_assert_int_eq(prun_reap_adopted(NULL), 1);
+    ck_assert_int_eq(th_count_children(), 0);
+    ck_assert_int_eq(prun_reap_adopted(NULL), 0);
+}
+END_TEST
+
+/* Out of fds, /proc cannot be read: an error with its sentence, never a
+ * count that would tell a supervisor nothing is left below it.  First no
+ * fd at all (/proc itself), then one (/proc, but no /proc/PID/stat). */
+START_TEST(unreadable_proc_is_an_error)
+{
+    int fds = th_count_fds();
+    char *argv[] = {"sleep", "100", NULL};
+    prun_proc *p;
+    TH_POPEN_OK(&p, argv, NULL);
+    int lowest = open("/dev/null", O_RDONLY | O_CLOEXEC);  /* the next fd a call would get */
+    ck_assert_int_ge(lowest, 0);
+    close(lowest);
+    struct rlimit old;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    int r[4];
+    char said[4][256];
+    for (int k = 0; k < 2; k++) {
+        struct rlimit low = {(rlim_t)lowest + (rlim_t)k, old.rlim_max};
+        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+        r[2 * k] = prun_signal_descendants(0);
+        snprintf(said[2 * k], sizeof said[0], "%s", prun_last_error());
+        r[2 * k + 1] = prun_reap_adopted(NULL);
+        snprintf(said[2 * k + 1], sizeof said[0], "%s", prun_last_error());
+        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    }
+    static const char *const want[4] = {"cannot read /proc: ", "cannot read /proc: ",
+                                        "cannot read /proc/", "cannot read /proc/"};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_msg(r[i] == -EMFILE, "call %d with fds exhausted: %d (%s)", i, r[i], said[i]);
+        ck_assert_msg(strstr(said[i], want[i]) && strstr(said[i], "Too many open files"),
+                      "call %d: the sentence \"%s\"", i, said[i]);
+    }
+    ck_assert_int_eq(prun_signal_descendants(0), 1);  /* with fds again, the sleep is there */
+    ck_assert_int_eq(prun_kill(p), 0);
+    ck_assert_int_eq(th_returncode(p, 20000), -SIGKILL);
+    prun_free(p);
+    th_assert_no_leaks(fds);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tree");
@@ -228,5 +301,7 @@ int main(void)
     tcase_add_test(tc, reap_adopted_leaves_the_stages);
     tcase_add_test(tc, processes_it_may_not_signal_are_skipped);
     tcase_add_test(tc, a_foreign_proc_is_refused);
+    tcase_add_test(tc, reap_adopted_without_a_pipeline);
+    tcase_add_test(tc, unreadable_proc_is_an_error);
     return th_run_suite(s);
 }

@@ -579,6 +579,45 @@ START_TEST(threads_share_the_children)
 }
 END_TEST
 
+/* poll(2) refuses more fds than RLIMIT_NOFILE allows (EINVAL): with the
+ * limit at 0 the wait cannot sleep on the pidfds, and says so, with
+ * *index n and nothing reaped, rather than spin or pick a child. */
+START_TEST(poll_failure_is_an_error)
+{
+    int fds = th_count_fds();
+    prun_proc *p[2] = {start_sh("exec sleep 100"), start_sh("exec sleep 100")};
+    if (prun_pidfd(p[0]) < 0) {  /* no pidfds: naps, no poll to fail */
+        for (int i = 0; i < 2; i++)
+            prun_kill(p[i]);
+        free_all(p, 2);
+        return;
+    }
+    struct rlimit old, none;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    none = (struct rlimit){0, old.rlim_max};
+    size_t index = 12345;
+    int rc = 12345;
+    prun_pipeline_stage(NULL, 12345, NULL);  /* a sentence the failure must replace */
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &none), 0);
+    int r = prun_wait_any(p, 2, 10000, &index, &rc);
+    char sentence[256];
+    snprintf(sentence, sizeof sentence, "%s", prun_last_error());
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    ck_assert_msg(r == -EINVAL, "prun_wait_any with poll failing: %d (%s)", r, sentence);
+    ck_assert_msg(strstr(sentence, "prun_wait_any: poll failed: Invalid argument"),
+                  "the sentence: %s", sentence);
+    ck_assert_uint_eq(index, 2);
+    ck_assert_int_eq(rc, 12345);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(prun_poll(p[i], NULL), 0);  /* both still running */
+        ck_assert_int_eq(prun_kill(p[i]), 0);
+        ck_assert_int_eq(th_returncode(p[i], 20000), -SIGKILL);
+    }
+    free_all(p, 2);
+    th_assert_no_leaks(fds);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("wait_any");
@@ -614,6 +653,9 @@ int main(void)
     tc = th_tcase(s, "regressions", 60);
     tcase_add_test(tc, timeout_0_finds_an_exited_child);
     tcase_add_test(tc, threads_share_the_children);
+
+    tc = th_tcase(s, "errors", 60);
+    tcase_add_test(tc, poll_failure_is_an_error);
     tcase_set_timeout(tc, 300);
 
     return th_run_suite(s);
