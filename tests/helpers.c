@@ -214,12 +214,23 @@ int th_kernel_keeps_exit_status(void)
     } info = {.mask = 1u << 3};
     if (known >= 0)
         return known;
+    /* The child waits for its pidfd: with SIGCHLD ignored (the callers'
+     * case) it would otherwise be reaped before pidfd_open could see it. */
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) < 0)
+        return known = 0;
     fflush(NULL);
     pid_t pid = fork();
-    if (pid == 0)
-        _exit(5);
-    int fd = (int)syscall(SYS_pidfd_open, pid, 0), st;
-    waitpid(pid, &st, 0);
+    if (pid == 0) {
+        char c;
+        close(go[1]);
+        _exit(read(go[0], &c, 1) == 0 ? 5 : 6);
+    }
+    close(go[0]);
+    int fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1, st;
+    close(go[1]);
+    if (pid > 0)
+        waitpid(pid, &st, 0);  /* ECHILD after it is gone, when SIGCHLD is ignored */
     known = fd >= 0 && ioctl(fd, _IOWR(0xFF, 11, info), &info) == 0 && (info.mask & (1u << 3)) &&
             info.exit_code == 5 << 8;
     if (fd >= 0)
