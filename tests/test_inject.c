@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -561,39 +562,63 @@ static int refuse_clone3(void)
     return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 }
 
-static void try_in_child(const struct scenario *sc, enum inject_kind kind, unsigned long n,
-                         int variant, int out)
+struct try_args {
+    const struct scenario *sc;
+    enum inject_kind kind;
+    unsigned long n;
+    int variant;
+    struct report rep;
+};
+
+/* The scenario, on a thread of its own: the filter is that thread's
+ * (and its children's) only.  At exit LeakSanitizer stops every thread,
+ * the supervisor's too, from a tracer cloned by the main thread; were the
+ * main thread under the filter, the tracer's wait4 would wait for the
+ * stopped supervisor for ever. */
+static void *try_on_thread(void *arg)
 {
-    struct report rep = {0};
-    alarm(TRY_SECONDS);
+    struct try_args *t = arg;
+    const struct scenario *sc = t->sc;
     prun_pipeline_stage(NULL, 0, NULL);  /* the sentence a failure must replace */
-    if (sc->setup && sc->setup() < 0) {
-        snprintf(rep.problem, sizeof rep.problem, "cannot set up the scenario: %s", strerror(errno));
-        goto out;
-    }
     if ((on_fallback && refuse_clone3() < 0) || inject_start() < 0) {
-        snprintf(rep.problem, sizeof rep.problem, "cannot start the injection: %s", strerror(errno));
-        goto out;
+        snprintf(t->rep.problem, sizeof t->rep.problem, "cannot start the injection: %s",
+                 strerror(errno));
+        return NULL;
     }
     int fds = count_fds();
     int64_t t0 = now_ms();
-    inject_arm(kind, n, variant);
+    inject_arm(t->kind, t->n, t->variant);
     struct outcome oc = sc->run();
     inject_disarm();
     int64_t took = now_ms() - t0;
     if (sc->verify && oc.r == sc->expected && oc.right)
         oc.right = sc->verify();
-    rep.failed = inject_failed();
-    rep.nr = inject_failed_nr();
-    rep.err = inject_failed_errno();
-    rep.count = inject_count();
-    judge(sc, oc, took, fds, &rep);
-    if (*rep.problem && rep.failed)
+    t->rep.failed = inject_failed();
+    t->rep.nr = inject_failed_nr();
+    t->rep.err = inject_failed_errno();
+    t->rep.count = inject_count();
+    judge(sc, oc, took, fds, &t->rep);
+    if (*t->rep.problem && t->rep.failed)
         fprintf(stderr, "  (the sentence: %s)\n", prun_last_error());
-out:
-    if (write(out, &rep, sizeof rep) != (ssize_t)sizeof rep)
+    return NULL;
+}
+
+static void try_in_child(const struct scenario *sc, enum inject_kind kind, unsigned long n,
+                         int variant, int out)
+{
+    struct try_args t = {sc, kind, n, variant, {0}};
+    pthread_t thread;
+    alarm(TRY_SECONDS);
+    if (sc->setup && sc->setup() < 0)
+        snprintf(t.rep.problem, sizeof t.rep.problem, "cannot set up the scenario: %s",
+                 strerror(errno));
+    else if ((errno = pthread_create(&thread, NULL, try_on_thread, &t)) != 0 ||
+             (errno = pthread_join(thread, NULL)) != 0)
+        snprintf(t.rep.problem, sizeof t.rep.problem, "cannot start the scenario's thread: %s",
+                 strerror(errno));
+    if (write(out, &t.rep, sizeof t.rep) != (ssize_t)sizeof t.rep)
         _exit(3);
-    exit(*rep.problem ? 1 : 0);  /* exit(): LeakSanitizer has its say */
+    exit(*t.rep.problem ? 1 : 0);  /* exit(): LeakSanitizer has its say */
 }
 
 static int try_once(const struct scenario *sc, enum inject_kind kind, unsigned long n, int variant,
