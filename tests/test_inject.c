@@ -719,6 +719,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < INPUT_LEN; i++)
         input[i] = (char)('a' + (i * 7 + i / 4096) % 26);
     signal(SIGPIPE, SIG_DFL);
+    setvbuf(stdout, NULL, _IOLBF, 0);  /* the log shows how far a slow run is */
     if (geteuid() == 0 && user_db_write() < 0) {
         printf("FAIL: cannot write the user database of credentials_files: %s\n", strerror(errno));
         return 1;
@@ -737,10 +738,13 @@ int main(int argc, char **argv)
             printf("  %s: skipped (needs root)\n", sc->name);
             continue;
         }
+        int64_t t0 = now_ms();
         if (sc->passes & ALLOCATIONS)
             allocations(sc);
         if (sc->passes & SYSTEM_CALLS)
             system_calls(sc);
+        printf("  %s%s: %.1f s\n", sc->name, on_fallback ? " (fallback)" : "",
+               (double)(now_ms() - t0) / 1000);
     }
     user_db_remove();
     if (problems) {
