@@ -29,8 +29,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <sys/resource.h>
+#if defined(__GLIBC__) && !defined(__USE_POSIX)
+#include <bits/types/sigset_t.h> /* sigset_t in strict ISO C modes too (-std=c11) */
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -113,7 +117,37 @@ typedef struct prun_opts {
     int keep_pgroup;                 /* do not put the stages in a new process group */
     int pipefail;                    /* the status is the rightmost nonzero stage's */
     int take_tty;                    /* the new group becomes the foreground job of the terminal on fd 0 */
+
+    /* libprun 2.0: the rest of Python's Popen, and more (libprun(3)) */
+    const char *user;                /* a name or decimal uid: that user, with its groups */
+    const char *group;               /* a name or decimal gid: the child's group */
+    const char *const *extra_groups; /* NULL-terminated: the supplementary groups; {NULL} clears them */
+    int umask;                       /* 0: the caller's; PRUN_UMASK(m) sets m */
+    int signals;                     /* PRUN_SIGNALS_RESTORE (0), _KEEP or _DEFAULT */
+    int pdeathsig;                   /* the signal the child gets when the starting thread ends */
+    int reserved0;                   /* zero: room for a later int option */
+    const struct prun_rlimit *rlimits; /* set in the child, in order */
+    size_t n_rlimits;
+    const sigset_t *sigmask;         /* the child's signal mask; NULL: empty */
 } prun_opts;
+
+/* umask: PRUN_UMASK(022), PRUN_UMASK(0); a bare nonzero value is -EINVAL. */
+#define PRUN_UMASK(mode) (0x40000000 | ((mode) & 0777))
+
+/* signals: what becomes of the caller's dispositions in the child.  Its
+ * signal mask is empty unless sigmask says otherwise, and handlers never
+ * survive exec. */
+enum {
+    PRUN_SIGNALS_RESTORE = 0, /* SIGPIPE, SIGXFSZ back to default; other ignored ones stay (Python's restore_signals) */
+    PRUN_SIGNALS_KEEP = 1,    /* every ignored signal stays ignored (restore_signals=False) */
+    PRUN_SIGNALS_DEFAULT = 2, /* every signal at its default (libprun 1.0) */
+};
+
+/* One resource limit for the child: setrlimit(resource, &limit). */
+struct prun_rlimit {
+    int resource;             /* RLIMIT_NOFILE, RLIMIT_CORE, ... */
+    struct rlimit limit;
+};
 
 /* The library: its version at run time ("2.0.0"), beside PRUN_VERSION. */
 PRUN_EXPORT const char *prun_version(void);
@@ -134,10 +168,22 @@ PRUN_EXPORT int prun_send_signal(prun_proc *p, int sig); /* after the child was 
 PRUN_EXPORT int prun_terminate(prun_proc *p);            /* SIGTERM */
 PRUN_EXPORT int prun_kill(prun_proc *p);                 /* SIGKILL */
 PRUN_EXPORT void prun_free(prun_proc *p);                /* closes the caller's pipe ends, waits, frees */
+PRUN_EXPORT int prun_pidfd(const prun_proc *p);          /* readable once the child has exited; -1: none */
 
 /* communicate: prun_communicate(3). */
 PRUN_EXPORT int prun_communicate(prun_proc *p, const void *input, size_t input_len, int timeout_ms,
                                  prun_buf *out, prun_buf *err); /* 0, PRUN_ETIMEOUT, or <0 */
+
+/* A little at a time: prun_read(3).  stream is 1 (stdout) or 2 (stderr);
+ * what prun_readline reads ahead comes first, in prun_read and in
+ * prun_communicate. */
+PRUN_EXPORT int prun_write(prun_proc *p, const void *data, size_t len, int timeout_ms,
+                           size_t *written);  /* 0, PRUN_ETIMEOUT, -EPIPE, <0 */
+PRUN_EXPORT ssize_t prun_read(prun_proc *p, int stream, void *buf, size_t len, int timeout_ms);
+PRUN_EXPORT int prun_readline(prun_proc *p, int stream, int timeout_ms, prun_buf *line); /* 1, 0 EOF */
+/* Whichever of procs[] exits first: 0 with *index, PRUN_ETIMEOUT, -ECHILD when none is left. */
+PRUN_EXPORT int prun_wait_any(prun_proc *const procs[], size_t n, int timeout_ms, size_t *index,
+                              int *returncode);
 
 /* One-call forms: prun_run(3). */
 typedef struct prun_result {
@@ -168,6 +214,9 @@ typedef struct prun_stage_info {
     int returncode;            /* exit status, or -N for death by signal N */
     int core_dumped;
     struct rusage rusage;
+    /* libprun 2.0 */
+    int status_lost;           /* another reaper took its status: returncode is not its own */
+    int has_rusage;            /* rusage is the stage's (not after another reaper's wait) */
 } prun_stage_info;
 
 PRUN_EXPORT int prun_pipeline_start_sized(prun_pipeline **out, size_t n_stages,
@@ -184,6 +233,12 @@ PRUN_EXPORT int prun_pipeline_poll(prun_pipeline *pl, int *status);
 PRUN_EXPORT int prun_pipeline_wait(prun_pipeline *pl, int timeout_ms, int *status);
 PRUN_EXPORT int prun_pipeline_communicate(prun_pipeline *pl, const void *input, size_t input_len,
                                           int timeout_ms, prun_buf *out, prun_buf *err);
+PRUN_EXPORT int prun_pipeline_write(prun_pipeline *pl, const void *data, size_t len,
+                                    int timeout_ms, size_t *written);
+PRUN_EXPORT ssize_t prun_pipeline_read(prun_pipeline *pl, int stream, void *buf, size_t len,
+                                       int timeout_ms);
+PRUN_EXPORT int prun_pipeline_readline(prun_pipeline *pl, int stream, int timeout_ms,
+                                       prun_buf *line);
 PRUN_EXPORT int prun_pipeline_send_signal(prun_pipeline *pl, int sig);
 PRUN_EXPORT int prun_pipeline_terminate(prun_pipeline *pl);
 PRUN_EXPORT int prun_pipeline_kill(prun_pipeline *pl);
@@ -192,6 +247,7 @@ PRUN_EXPORT int prun_pipeline_stage_sized(const prun_pipeline *pl, size_t i, pru
                                           size_t info_size);
 #define prun_pipeline_stage(...) prun_pipeline_stage_sized(__VA_ARGS__, sizeof(prun_stage_info))
 PRUN_EXPORT int prun_pipeline_has_tty(const prun_pipeline *pl); /* 1 while its group holds the terminal */
+PRUN_EXPORT int prun_pipeline_pidfd(const prun_pipeline *pl, size_t i); /* stage i's pidfd, or -1 */
 PRUN_EXPORT void prun_pipeline_free(prun_pipeline *pl);
 PRUN_EXPORT int prun_pipeline_run_sized(size_t n_stages, char *const *const stages[],
                                         const prun_opts *opts, prun_result *res,
@@ -205,12 +261,30 @@ PRUN_EXPORT int prun_pipeline_run_sized(size_t n_stages, char *const *const stag
 PRUN_EXPORT int64_t prun_clock_ns(void);
 PRUN_EXPORT int prun_ms_until(int64_t deadline_ns); /* poll()'s timeout: -1 for PRUN_NO_DEADLINE */
 
+/* The caller's process tree, for a supervisor such as prun(1) that made
+ * itself a child subreaper: prun_signal_descendants(3). */
+PRUN_EXPORT int prun_signal_descendants(int sig);        /* every process below the caller: how many */
+PRUN_EXPORT int prun_reap_adopted(const prun_pipeline *keep); /* exited children not of keep: how many */
+
 /* Checks: prun_check_cwd(3). */
 PRUN_EXPORT int prun_check_cwd(const char *dir); /* 0 if a child could start in dir, else -errno */
 
 /* Errors: libprun(3). */
 PRUN_EXPORT const char *prun_strerror(int err);
 PRUN_EXPORT const char *prun_last_error(void);
+/* Which step of starting a process the calling thread's last failure
+ * was, or PRUN_STEP_NONE if it was not one: prun_last_error(3). */
+enum {
+    PRUN_STEP_NONE = 0,        /* not a step: a bad argument, no memory, a timeout... */
+    PRUN_STEP_EXEC = 1,        /* the program: not found, not executable, not an executable format */
+    PRUN_STEP_CWD = 2,         /* changing to cwd */
+    PRUN_STEP_CREDENTIALS = 3, /* user, group, extra_groups: looking them up or taking them */
+    PRUN_STEP_RLIMITS = 4,     /* setting one of rlimits */
+    PRUN_STEP_FDS = 5,         /* the standard streams, pass_fds, closing the others */
+    PRUN_STEP_SIGNALS = 6,     /* the dispositions, sigmask, pdeathsig */
+    PRUN_STEP_SESSION = 7,     /* new_session, the process group, the terminal */
+};
+PRUN_EXPORT int prun_last_error_step(void);
 PRUN_EXPORT void prun_buf_free(prun_buf *b);
 
 #ifdef __cplusplus
