@@ -50,7 +50,7 @@ lib_files=$(sed -n '/^libprun_la_SOURCES/,/^[^	]*$/p' "$srcdir/lib/Makefile.am" 
     tr ' \\\t' '\n\n\n' | sed -n 's/\.c$//p')
 echo "Coverage of lib/ by make check:"
 report lib $lib_files | summarize "lib/"
-prun_files=$(sed -n 's/^prun_SOURCES = //p; /^prun_SOURCES/,/^[^	]*$/p' "$srcdir/prun/Makefile.am" |
+prun_files=$(sed -n '/^prun_SOURCES/,/^[^	]*$/p' "$srcdir/prun/Makefile.am" |
     tr ' \\\t' '\n\n\n' | sed -n 's/\.c$//p' | sort -u)
 echo "Coverage of prun/ by make check:"
 report prun $prun_files | summarize "prun/"
