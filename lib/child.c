@@ -404,10 +404,16 @@ struct clone_args_v0 {
     uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
 };
 
-/* clone3, and in the child fn(arg) on the new stack, then exit_group
- * with its value: the child never returns into the caller's frames. */
-static long clone3_run(struct clone_args_v0 *args, int (*fn)(void *), void *arg)
+/* System call nr (clone3, or clone with its first three arguments: its
+ * child_tid and tls are 0), and in the child fn(arg) on the new stack,
+ * then exit_group with its value: the child never returns into the
+ * caller's frames.  Raw for clone too, not glibc's clone(): a
+ * sanitizer's interceptor of clone() (ThreadSanitizer's) takes every
+ * child for a fork and aborts in it. */
+static long clone_run(long nr, long a, long b, long c, int (*fn)(void *), void *arg)
 {
+    register long r10 __asm__("r10") = 0;
+    register long r8 __asm__("r8") = 0;
     register long r12 __asm__("r12") = (long)fn;
     register long r13 __asm__("r13") = (long)arg;
     long ret;
@@ -423,9 +429,34 @@ static long clone3_run(struct clone_args_v0 *args, int (*fn)(void *), void *arg)
                      "hlt\n"
                      "1:"
                      : "=a"(ret)
-                     : "a"((long)SYS_clone3), "D"(args), "S"(sizeof *args), "r"(r12), "r"(r13)
+                     : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r12), "r"(r13)
                      : "rcx", "r11", "memory", "cc");
     return ret;
+}
+
+/* clone(2) of a child that shares our memory until its exec; its pidfd
+ * in *fd where the kernel has CLONE_PIDFD.  0 or -errno. */
+static long clone_vfork(struct prun_child_plan *plan, int *fd)
+{
+    const long flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+    long top = (long)stack_top(plan);
+    long r = clone_run(SYS_clone, flags | CLONE_PIDFD, top, (long)fd, child_main, plan);
+    if (r == -EINVAL)  /* before Linux 5.2: no CLONE_PIDFD */
+        r = clone_run(SYS_clone, flags, top, 0, child_main, plan);
+    return r;
+}
+#else
+static long clone_vfork(struct prun_child_plan *plan, int *fd)
+{
+    int saved = errno;
+    long r = clone(child_main, stack_top(plan), CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+                   plan, fd);
+    if (r < 0 && errno == EINVAL)  /* before Linux 5.2: no CLONE_PIDFD */
+        r = clone(child_main, stack_top(plan), CLONE_VM | CLONE_VFORK | SIGCHLD, plan);
+    if (r < 0)
+        r = -errno;
+    errno = saved;
+    return r;
 }
 #endif
 
@@ -450,7 +481,7 @@ int prun__child_clone3(struct prun_child_plan *plan, pid_t *pid, int *pidfd)
     plan->handlers_cleared = 1;
     plan->failure.step = 0;
     block_all(&old);
-    long r = clone3_run(&args, child_main, plan);
+    long r = clone_run(SYS_clone3, (long)&args, (long)sizeof args, 0, child_main, plan);
     restore_mask(&old);
     if (r < 0)
         return (int)r;
@@ -466,21 +497,16 @@ int prun__child_clone3(struct prun_child_plan *plan, pid_t *pid, int *pidfd)
 int prun__child_clone(struct prun_child_plan *plan, pid_t *pid, int *pidfd)
 {
     unsigned long old;
-    int fd = -1, saved = errno;
+    int fd = -1;
     plan->handlers_cleared = 0;
     plan->table_shared = 0;
     plan->failure.step = 0;
     block_all(&old);
-    int r = clone(child_main, stack_top(plan), CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
-                  plan, &fd);
-    if (r < 0 && errno == EINVAL)  /* before Linux 5.2: no CLONE_PIDFD */
-        r = clone(child_main, stack_top(plan), CLONE_VM | CLONE_VFORK | SIGCHLD, plan);
-    int err = errno;
+    long r = clone_vfork(plan, &fd);
     restore_mask(&old);
-    errno = saved;
     if (r < 0)
-        return -err;
-    *pid = r;
+        return (int)r;
+    *pid = (pid_t)r;
     *pidfd = fd;
     return 0;
 }
