@@ -198,13 +198,27 @@ static int signal_marked(const struct proc_list *l, const unsigned char *below, 
     return sent;
 }
 
+/* Whether the caller has a child, of any exit signal.  With none,
+ * nothing can be below it (an orphan below a subreaper would be its
+ * child), and reading all of /proc, which costs with every process of
+ * the system, can be spared: prun(1) asks before it starts anything. */
+static int has_children(void)
+{
+    siginfo_t si;
+    int r;
+    do
+        r = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL);
+    while (r < 0 && errno == EINTR);
+    return !(r < 0 && errno == ECHILD);
+}
+
 int prun_signal_descendants(int sig)
 {
     struct proc_list l = {0};
     unsigned char *below = NULL;
     pid_t self;
     int r = proc_self(&self);
-    if (r || (r = list_processes(&l)))
+    if (r || !has_children() || (r = list_processes(&l)))
         goto out;
     if (!(below = calloc(l.n ? l.n : 1, 1))) {
         r = prun__fail(-ENOMEM, "cannot list the processes");
@@ -236,7 +250,7 @@ int prun_reap_adopted(const prun_pipeline *keep)
     struct proc_list l = {0};
     pid_t self;
     int r = proc_self(&self), reaped = 0;
-    if (!r)
+    if (!r && has_children())
         r = list_processes(&l);
     for (size_t i = 0; i < l.n && !r; i++) {
         siginfo_t si;
