@@ -256,7 +256,7 @@ PRUN_EXPORT int prun_pipeline_run_sized(size_t n_stages, char *const *const stag
     prun_pipeline_run_sized(__VA_ARGS__, sizeof(prun_opts), sizeof(prun_result))
 
 /* The clock of every timeout (CLOCK_MONOTONIC), for callers that keep
- * deadlines of their own: prun_clock(3). */
+ * deadlines of their own: prun_clock_ns(3). */
 #define PRUN_NO_DEADLINE INT64_MAX
 PRUN_EXPORT int64_t prun_clock_ns(void);
 PRUN_EXPORT int prun_ms_until(int64_t deadline_ns); /* poll()'s timeout: -1 for PRUN_NO_DEADLINE */
