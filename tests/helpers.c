@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -236,6 +237,21 @@ int th_kernel_keeps_exit_status(void)
     if (fd >= 0)
         close(fd);
     return known;
+}
+
+int th_drop_caps(const int *caps, size_t n)
+{
+    struct __user_cap_header_struct head = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &head, data) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned bit = 1u << (caps[i] % 32);
+        data[caps[i] / 32].effective &= ~bit;
+        data[caps[i] / 32].permitted &= ~bit;
+        data[caps[i] / 32].inheritable &= ~bit;
+    }
+    return (int)syscall(SYS_capset, &head, data);
 }
 
 int th_fallback(void)

@@ -76,6 +76,11 @@ int th_deny_syscalls(const long *nrs, size_t n, int err);
 /* Whether the kernel keeps the exit status of a child reaped by someone
  * else for its pidfds (PIDFD_INFO_EXIT, Linux 6.15). */
 int th_kernel_keeps_exit_status(void);
+/* Root without the capabilities caps[0..n), the permitted set too: root's
+ * ordinary refusals, while the uid (and with it the coverage counters'
+ * files, which a process running as nobody cannot write) stays 0.
+ * 0 or -1. */
+int th_drop_caps(const int *caps, size_t n);
 
 /* Whether this run is the one on the fallback engine (th_run_suite runs
  * every suite twice: on clone3, then with clone3 refused). */

@@ -721,24 +721,6 @@ START_TEST(unprivileged_as_another)
 }
 END_TEST
 
-/* Root without the capabilities caps[0..n), the permitted set too: root's
- * refusals, while the uid (and with it the coverage counters' files, which
- * a helper running as nobody cannot write) stays 0. */
-static int drop_caps(const int *caps, size_t n)
-{
-    struct __user_cap_header_struct head = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct data[2];
-    if (syscall(SYS_capget, &head, data) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned bit = 1u << (caps[i] % 32);
-        data[caps[i] / 32].effective &= ~bit;
-        data[caps[i] / 32].permitted &= ~bit;
-        data[caps[i] / 32].inheritable &= ~bit;
-    }
-    return (int)syscall(SYS_capset, &head, data);
-}
-
 /* Root without CAP_SETUID and CAP_SETGID (a container's root, say) is
  * refused as any user is: by the step that failed, naming what was
  * asked.  Its supplementary groups are nobody's, so that asking for
@@ -748,7 +730,7 @@ static int root_without_setid_caps(struct helper *h, int arg)
     (void)arg;
     static const int setid[] = {CAP_SETUID, CAP_SETGID};
     H_ROOT_WITH_GROUPS(NOBODY);
-    H_CHECK(drop_caps(setid, 2) == 0);
+    H_CHECK(th_drop_caps(setid, 2) == 0);
     const char *const root_group[] = {"root", NULL}, *const nogroup[] = {"65534", NULL};
     prun_opts o = {.extra_groups = root_group};
     H_ERROR(id_argv, &o, -EPERM,

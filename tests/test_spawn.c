@@ -264,24 +264,6 @@ static int deny_syscall_if(long nr, int arg, unsigned value, int err)
     return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 }
 
-/* Root without the capabilities caps[0..n) (for good: the permitted set
- * too), so that root's ordinary refusals can be tested while the uid,
- * and with it the coverage counters' files, stay root's. */
-static int drop_caps(const int *caps, size_t n)
-{
-    struct __user_cap_header_struct head = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct data[2];
-    if (syscall(SYS_capget, &head, data) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned bit = 1u << (caps[i] % 32);
-        data[caps[i] / 32].effective &= ~bit;
-        data[caps[i] / 32].permitted &= ~bit;
-        data[caps[i] / 32].inheritable &= ~bit;
-    }
-    return (int)syscall(SYS_capset, &head, data);
-}
-
 /* Puts a new memfd holding text at fd target (without FD_CLOEXEC unless
  * asked); -1 on failure. */
 static int mem_file_at(int target, const char *text, int cloexec)
@@ -1642,7 +1624,7 @@ static int cwd_not_searchable(struct helper *h, int arg)
     char *dir = th_mkdtemp(), *locked = NULL;
     H_CHECK(dir && asprintf(&locked, "%s/locked", dir) > 0 && mkdir(locked, 0) == 0);
     if (geteuid() == 0)
-        H_CHECK(drop_caps(dac, 2) == 0);
+        H_CHECK(th_drop_caps(dac, 2) == 0);
     char want[PATH_MAX + 64];
     snprintf(want, sizeof want, "cannot change directory to '%s': Permission denied", locked);
     H_CHECK(prun_check_cwd(locked) == -EACCES);
