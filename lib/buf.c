@@ -65,7 +65,7 @@ void prun_buf_free(prun_buf *b)
 {
     if (!b)
         return;
-    free(b->data);
-    b->data = NULL;
-    b->len = 0;
+    char *data = b->data;
+    *b = (prun_buf){NULL, 0};
+    free(data);  /* last, a jump: freeing each line of prun_readline is hot */
 }

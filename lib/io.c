@@ -119,22 +119,75 @@ static inline int take_line(struct prun_growbuf *b, size_t end, prun_buf *line)
     return 1;
 }
 
-/* The common case, a whole line read ahead already, without the checks,
- * the clock and the frame that reading more needs: 1, or 0 for the slow
- * path (readline_more). */
-static inline int buffered_line(struct prun_group *g, int stream, prun_buf *line)
+/* The fast path of prun_readline is a short line read ahead already:
+ * found and copied without a call but malloc, and without the frame of
+ * reading more (checks, the clock, error paths), which is readline_more. */
+enum { SHORT_LINE = 32 };
+
+/* The length of the line at the front of b ('\n' included) if it is at
+ * most SHORT_LINE bytes and read whole; 0 for the slow path, which also
+ * handles a line near the end of what was read.  Eight bytes are tested
+ * for a '\n' at once: a '\n' becomes a zero byte, and a byte is zero iff
+ * neither its low seven bits (the 0x7f carry into bit 7) nor its bit 7
+ * are set; no borrow crosses bytes, so the lowest flagged is the first. */
+static inline size_t short_line(const struct prun_growbuf *b)
 {
-    if (stream != 1 && stream != 2)
-        return 0;
-    struct prun_growbuf *b = &g->io.output[stream - 1];
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && __SIZEOF_LONG_LONG__ == 8
+    const unsigned long long lows = 0x7f7f7f7f7f7f7f7full, newlines = 0x0a0a0a0a0a0a0a0aull;
+    const char *s = b->buf.data + b->head;
     size_t unread = b->buf.len - b->head;
-    const char *nl = unread ? memchr(b->buf.data + b->head, '\n', unread) : NULL;
-    if (!nl)
-        return 0;
-    size_t end = (size_t)(nl - b->buf.data) + 1;
-    if (g->io.max_output && end - b->head > g->io.max_output)
-        return 0;
-    return take_line(b, end, line) == 1;
+    for (size_t off = 0; off < SHORT_LINE && off + 8 <= unread; off += 8) {
+        unsigned long long w;
+        memcpy(&w, s + off, 8);
+        w ^= newlines;
+        unsigned long long zero = ~(((w & lows) + lows) | w | lows);
+        if (zero)
+            return off + (size_t)__builtin_ctzll(zero) / 8 + 1;
+    }
+#else
+    (void)b;
+#endif
+    return 0;
+}
+
+/* memcpy of 1..SHORT_LINE bytes without the call: two moves of the
+ * largest size that fits, overlapping in the middle (as memcpy itself
+ * copies small sizes).  Each size spelled out, so that every move is one
+ * instruction. */
+static inline void copy_short(char *dst, const char *src, size_t n)
+{
+    char a[16], z[16];
+    if (n >= 16) {
+        memcpy(a, src, 16), memcpy(z, src + n - 16, 16);
+        memcpy(dst, a, 16), memcpy(dst + n - 16, z, 16);
+    } else if (n >= 8) {
+        memcpy(a, src, 8), memcpy(z, src + n - 8, 8);
+        memcpy(dst, a, 8), memcpy(dst + n - 8, z, 8);
+    } else if (n >= 4) {
+        memcpy(a, src, 4), memcpy(z, src + n - 4, 4);
+        memcpy(dst, a, 4), memcpy(dst + n - 4, z, 4);
+    } else {
+        dst[0] = src[0], dst[n - 1] = src[n - 1];  /* n is 1..3 */
+        dst[n / 2] = src[n / 2];
+    }
+}
+
+/* take_line for the fast path's line of n bytes: 1, or -ENOMEM with
+ * *line empty.  A function of its own, so that prun_readline saves no
+ * register before the malloc. */
+static __attribute__((noinline)) int take_short_line(struct prun_group *g, struct prun_growbuf *b,
+                                                     size_t n, prun_buf *line)
+{
+    char *data = malloc(n + 1);
+    if (!data) {
+        *line = (prun_buf){NULL, 0};
+        return prun__fail(-ENOMEM, "cannot store a line of '%s'", first_name(g));
+    }
+    copy_short(data, b->buf.data + b->head, n);
+    data[n] = '\0';
+    *line = (prun_buf){data, n};
+    prun__growbuf_consume(b, n);
+    return 1;
 }
 
 static __attribute__((noinline)) int readline_more(struct prun_group *g, int stream,
@@ -164,7 +217,8 @@ static __attribute__((noinline)) int readline_more(struct prun_group *g, int str
             return b->buf.len > b->head ? take_line(b, b->buf.len, line) : 0;
         scanned = b->buf.len;
         size_t head = b->head;
-        if ((r = prun__growbuf_reserve(b, LINE_READ)))
+        size_t want = io->pipe_grown[stream - 1] ? PRUN_BIG_PIPE : LINE_READ;
+        if ((r = prun__growbuf_reserve(b, want)))
             return prun__fail(r, "cannot store the output of '%s'", first_name(g));
         scanned -= head - b->head;  /* reserve may have moved the unread bytes to the front */
         ssize_t got = read_some(g, stream, b->buf.data + b->buf.len, b->capacity - b->buf.len - 1,
@@ -173,6 +227,12 @@ static __attribute__((noinline)) int readline_more(struct prun_group *g, int str
             return (int)got;  /* PRUN_ETIMEOUT: the partial line stays for the next call */
         b->buf.len += (size_t)got;
         b->buf.data[b->buf.len] = '\0';
+        /* A read that filled the default 64 KiB pipe: a fast writer, whose
+         * pipe grows as communicate grows it, for fewer reads and wake-ups. */
+        if (got >= LINE_READ && !io->pipe_grown[stream - 1]) {
+            io->pipe_grown[stream - 1] = 1;
+            prun__grow_pipe(io->fd[stream]);
+        }
     }
 }
 
@@ -258,13 +318,28 @@ static int no_handle(prun_buf *line, const char *fn)
     return prun__fail(-EINVAL, "%s: the handle is NULL", fn);
 }
 
+/* The short line read ahead, if there is one: its length, or 0. */
+static inline size_t short_line_of(struct prun_group *g, int stream)
+{
+    size_t n = short_line(&g->io.output[stream - 1]);
+    return n && g->io.max_output && n > g->io.max_output ? 0 : n;
+}
+
+/* Both readlines: the fast path, else readline_more; each a tail call. */
+static inline int readline_group(struct prun_group *g, int stream, int timeout_ms, prun_buf *line,
+                                 const char *fn)
+{
+    size_t n;
+    if (g && line && (stream == 1 || stream == 2) && (n = short_line_of(g, stream)))
+        return take_short_line(g, &g->io.output[stream - 1], n, line);
+    if (!g)
+        return no_handle(line, fn);
+    return readline_more(g, stream, timeout_ms, line);
+}
+
 int prun_readline(prun_proc *p, int stream, int timeout_ms, prun_buf *line)
 {
-    if (p && line && buffered_line(prun__proc_group(p), stream, line))
-        return 1;
-    if (!p)
-        return no_handle(line, __func__);
-    return readline_more(prun__proc_group(p), stream, timeout_ms, line);
+    return readline_group(prun__proc_group(p), stream, timeout_ms, line, __func__);
 }
 
 int prun_pipeline_write(prun_pipeline *pl, const void *data, size_t len, int timeout_ms,
@@ -284,9 +359,5 @@ ssize_t prun_pipeline_read(prun_pipeline *pl, int stream, void *buf, size_t len,
 
 int prun_pipeline_readline(prun_pipeline *pl, int stream, int timeout_ms, prun_buf *line)
 {
-    if (pl && line && buffered_line(prun__pipeline_group(pl), stream, line))
-        return 1;
-    if (!pl)
-        return no_handle(line, __func__);
-    return readline_more(prun__pipeline_group(pl), stream, timeout_ms, line);
+    return readline_group(prun__pipeline_group(pl), stream, timeout_ms, line, __func__);
 }

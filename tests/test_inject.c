@@ -183,19 +183,23 @@ static struct outcome credentials_numeric(void)
     return run_as("65534", "65534", groups);
 }
 
-/* prun_write and prun_readline with cat, line by line, then its EOF. */
+/* prun_write and prun_readline with cat, line by line, then its EOF:
+ * the first line read, the second one read ahead (the short-line path),
+ * the third completed by a later write. */
 static struct outcome io_lines(void)
 {
     char *argv[] = {"cat", NULL};
     prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE};
     prun_proc *p;
-    prun_buf a = {0}, b = {0}, eof = {0};
+    prun_buf a = {0}, ahead = {0}, b = {0}, eof = {0};
     int rc = -1, got_eof = -1;
     struct outcome oc = {prun_popen(&p, argv, &o), 0};
     if (oc.r)
         return oc;
-    if ((oc.r = prun_write(p, "one\ntwo", 7, 30000, NULL)) == 0 &&
-        (oc.r = prun_readline(p, 1, 30000, &a)) == 1 && (oc.r = prun_write(p, "\n", 1, 30000, NULL)) == 0 &&
+    if ((oc.r = prun_write(p, "one\nab\nline two", 15, 30000, NULL)) == 0 &&
+        (oc.r = prun_readline(p, 1, 30000, &a)) == 1 &&
+        (oc.r = prun_readline(p, 1, 30000, &ahead)) == 1 &&
+        (oc.r = prun_write(p, "\n", 1, 30000, NULL)) == 0 &&
         (oc.r = prun_readline(p, 1, 30000, &b)) == 1) {
         prun_close_stream(p, 0);
         got_eof = prun_readline(p, 1, 30000, &eof);
@@ -203,8 +207,10 @@ static struct outcome io_lines(void)
     }
     if (oc.r > 0)
         oc.r = 0;
-    oc.right = same(&a, "one\n", 4) && same(&b, "two\n", 4) && got_eof == 0 && rc == 0;
+    oc.right = same(&a, "one\n", 4) && same(&ahead, "ab\n", 3) && same(&b, "line two\n", 9) &&
+               got_eof == 0 && rc == 0;
     prun_buf_free(&a);
+    prun_buf_free(&ahead);
     prun_buf_free(&b);
     prun_buf_free(&eof);
     prun_close_stream(p, 0);  /* whatever failed, cat ends at its EOF */

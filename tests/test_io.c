@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -408,6 +410,80 @@ START_TEST(long_lines_and_many_lines)
 }
 END_TEST
 
+/* Lines of every length up to past the short-line fast path (a word at
+ * a time), at every offset within a word, with bytes that a sloppy
+ * word-at-a-time test takes for a '\n' (0x8a = '\n' | 0x80, 0x0b, 0x00,
+ * 0xff, 0x80) right before and after the real ones. */
+START_TEST(readline_every_short_length)
+{
+    static const unsigned char tricky[] = {0x8a, 0x0b, 0x00, 0xff, 0x80, 0x09, 'a'};
+    size_t cap = 64 * 1024, len = 0, n_lines = 0;
+    char *all = malloc(cap);
+    size_t *ends = malloc(cap * sizeof *ends);
+    ck_assert(all && ends);
+    for (size_t shift = 0; shift <= 8; shift++) {
+        for (size_t i = 0; i < shift; i++)  /* a line of `shift` bytes puts the next off the word */
+            all[len++] = 'p';
+        all[len++] = '\n';
+        ends[n_lines++] = len;
+        for (size_t k = 1; k <= 41; k++) {
+            for (size_t i = 0; i + 1 < k; i++)
+                all[len++] = (char)tricky[(i + k + shift) % sizeof tricky];
+            all[len++] = '\n';
+            ends[n_lines++] = len;
+        }
+    }
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE};
+    prun_proc *p = NULL;
+    TH_POPEN_OK(&p, ARGV("cat"), &o);
+    size_t w = 0;
+    ck_assert_int_eq(prun_write(p, all, len, 10000, &w), 0);
+    ck_assert_int_eq(prun_close_stream(p, 0), 0);
+    for (size_t i = 0, start = 0; i < n_lines; start = ends[i++]) {
+        prun_buf l = {(char *)"junk", 4};
+        int r = prun_readline(p, 1, 10000, &l);
+        ck_assert_msg(r == 1, "line %zu: %d (%s)", i, r, prun_last_error());
+        ck_assert_msg(l.len == ends[i] - start && memcmp(l.data, all + start, l.len) == 0 &&
+                      l.data[l.len] == '\0', "line %zu: %zu bytes, expected %zu", i, l.len,
+                      ends[i] - start);
+        prun_buf_free(&l);
+    }
+    EXPECT_EOF(p, 1);
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
+    prun_free(p);
+    free(all);
+    free(ends);
+}
+END_TEST
+
+/* A fast writer has the pipe grown (to 1 MiB, as communicate does) so
+ * that readline reads more per call; a slow one keeps the default. */
+START_TEST(readline_grows_the_pipe_of_a_fast_writer)
+{
+    prun_opts o = {.stdin_io = PRUN_PIPE, .stdout_io = PRUN_PIPE};
+    prun_proc *p = NULL;
+    TH_POPEN_OK(&p, SH("printf 'first\\n'; read x; seq 1 200000"), &o);
+    int before = fcntl(prun_stdout(p), F_GETPIPE_SZ);
+    EXPECT_LINE(p, 1, 10000, "first\n");
+    ck_assert_int_eq(fcntl(prun_stdout(p), F_GETPIPE_SZ), before);  /* one short read */
+    write_ok(p, "go\n");
+    /* The child fills the pipe before the next read: wait for that. */
+    int queued = 0;
+    for (int64_t t0 = th_now_ms(); queued < before && th_now_ms() - t0 < 10000; sched_yield())
+        ck_assert_int_eq(ioctl(prun_stdout(p), FIONREAD, &queued), 0);
+    ck_assert_int_ge(queued, before);
+    for (int i = 1; i <= 200000; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "%d\n", i);
+        EXPECT_LINE(p, 1, 10000, want);
+    }
+    ck_assert_int_gt(fcntl(prun_stdout(p), F_GETPIPE_SZ), before);
+    EXPECT_EOF(p, 1);
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
+    prun_free(p);
+}
+END_TEST
+
 START_TEST(readline_on_stderr)
 {
     prun_proc *p = start_sh("echo out; echo err1 >&2; printf err2 >&2", PRUN_DEVNULL, PRUN_PIPE,
@@ -545,6 +621,20 @@ START_TEST(readline_max_output_whole_line)
     TH_POPEN_OK(&p, ARGV("printf", "short\nlines\n"), &o);
     EXPECT_LINE(p, 1, 10000, "short\n");
     EXPECT_LINE(p, 1, 10000, "lines\n");
+    EXPECT_EOF(p, 1);
+    prun_free(p);
+    /* The same with short lines read ahead (the fast path): one just at
+     * the limit, one past it, refused until the caller reads it otherwise. */
+    o.max_output = 4;
+    TH_POPEN_OK(&p, ARGV("printf", "abc\n01234\nok\nand the rest\n"), &o);
+    EXPECT_LINE(p, 1, 10000, "abc\n");
+    ck_assert_int_eq(prun_readline(p, 1, 10000, &l), PRUN_ETOOBIG);
+    ck_assert_ptr_null(l.data);
+    char rest[16];
+    ck_assert_int_eq(prun_read(p, 1, rest, 6, 10000), 6);
+    EXPECT_LINE(p, 1, 10000, "ok\n");
+    ck_assert_int_eq(prun_readline(p, 1, 10000, &l), PRUN_ETOOBIG);
+    ck_assert_int_eq(prun_read(p, 1, rest, sizeof rest, 10000), 13);
     EXPECT_EOF(p, 1);
     prun_free(p);
 }
@@ -1523,6 +1613,8 @@ int main(void)
     tcase_add_test(tc, readline_timeout_keeps_the_partial_line);
     tcase_add_test(tc, last_line_without_newline);
     tcase_add_test(tc, long_lines_and_many_lines);
+    tcase_add_test(tc, readline_every_short_length);
+    tcase_add_test(tc, readline_grows_the_pipe_of_a_fast_writer);
     tcase_add_test(tc, readline_on_stderr);
     tcase_add_test(tc, readline_then_communicate);
     tcase_add_test(tc, readline_then_communicate_resumes_after_timeout);
