@@ -164,9 +164,24 @@ static void backoff(int *ms, int left)
         *ms *= 2;
 }
 
+/* Sleeps until c has exited, without reaping it (WNOWAIT): the reap is
+ * the lock holder's, and prun_kill is not held up meanwhile.  One system
+ * call where a first reap and a poll are two.  A failure (ECHILD: reaped
+ * already, by another thread or another reaper) is the next reap's to
+ * tell. */
+static void wait_exited(const struct prun_child *c)
+{
+    siginfo_t si;
+    while (syscall(SYS_waitid, P_PIDFD, c->pidfd, &si, WEXITED | WNOWAIT | __WALL, NULL) < 0 &&
+           errno == EINTR)
+        ;
+}
+
 int prun__child_wait(struct prun_child *c, int64_t deadline)
 {
     int backoff_ms = 1;
+    if (deadline == PRUN_NO_DEADLINE && c->pidfd >= 0 && !prun__child_is_reaped(c))
+        wait_exited(c);
     for (;;) {
         int r = prun__child_reap(c);
         if (r)

@@ -1042,6 +1042,71 @@ static void restore_signals(const struct hostile *s)
         sigaction(ignored_by_caller[i], &s->old[i], NULL);
 }
 
+/* ---- a caller's handler never runs in a child before its exec ---- */
+
+/* The storm's handler notes when it runs in a process that is not the
+ * caller: a child that shares the caller's memory until its exec. */
+static pid_t storm_caller;
+static volatile sig_atomic_t handled_in_child;
+
+static void on_storm(int sig)
+{
+    (void)sig;
+    if (getpid() != storm_caller)
+        handled_in_child = 1;
+}
+
+static volatile sig_atomic_t storm_over;
+
+static void *storm(void *arg)
+{
+    (void)arg;
+    while (!storm_over)
+        kill(0, SIGUSR1);  /* the caller and every child of its own group, before and after exec */
+    return NULL;
+}
+
+/* In a process (and group) of its own: 300 spawns of true under a storm
+ * of SIGUSR1, which the caller handles.  A child signalled before its
+ * exec must take the default action (killed by SIGUSR1), never run the
+ * handler in the caller's memory; after the exec the same. */
+static int spawn_in_a_storm(void)
+{
+    struct sigaction on = {.sa_handler = on_storm};
+    if (setpgid(0, 0) < 0 || sigaction(SIGUSR1, &on, NULL) < 0)
+        return 2;
+    storm_caller = getpid();
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, storm, NULL))
+        return 2;
+    int bad = 0;
+    for (int i = 0; i < 300 && !bad; i++) {
+        char *argv[] = {"true", NULL};
+        prun_result res;
+        int r = prun_run(argv, NULL, &res);
+        bad = r != 0 ? 3 : res.returncode != 0 && res.returncode != -SIGUSR1 ? 4 : 0;
+        prun_result_free(&res);
+    }
+    storm_over = 1;
+    pthread_join(thread, NULL);
+    return bad ? bad : handled_in_child ? 5 : 0;
+}
+
+START_TEST(caller_handler_never_runs_in_child)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(spawn_in_a_storm());
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "spawning in a storm of handled signals: status %#x (2 setup, 3 prun_run failed, "
+                  "4 a wrong status, 5 the handler ran in a child)", st);
+}
+END_TEST
+
 /* Bit n-1 stands for signal n. */
 #define SIG_BIT(n) (1ULL << ((n) - 1))
 #define INTERNAL_BITS (SIG_BIT(32) | SIG_BIT(33))
@@ -2014,6 +2079,7 @@ static Suite *child_suite(void)
 
     tc = th_tcase(s, "flat", 300);
     tcase_add_test(tc, spawn_cost_flat_in_fds);
+    tcase_add_test(tc, caller_handler_never_runs_in_child);
 
     return s;
 }

@@ -678,6 +678,60 @@ START_TEST(two_threads_wait_on_one_handle)
 }
 END_TEST
 
+/* Kills w->p once the thread whose stat is open at stat_fd sleeps. */
+struct killer {
+    prun_proc *p;
+    int stat_fd;
+};
+
+static void *kill_once_asleep(void *arg)
+{
+    struct killer *k = arg;
+    char stat[512];
+    for (int64_t end = th_now_ms() + 10000; th_now_ms() < end; sched_yield()) {
+        ssize_t n = pread(k->stat_fd, stat, sizeof stat - 1, 0);  /* no new fd: none is left */
+        stat[n > 0 ? n : 0] = '\0';
+        char *rp = strrchr(stat, ')');
+        if (rp && rp[1] == ' ' && rp[2] == 'S')
+            break;
+    }
+    prun_kill(k->p);
+    return NULL;
+}
+
+/* A wait without a timeout sleeps in waitid, not poll: it works where
+ * poll cannot (RLIMIT_NOFILE 0, as in wait_poll_failure_is_an_error),
+ * and another thread can kill the child meanwhile. */
+START_TEST(wait_forever_needs_no_poll)
+{
+    prun_proc *p;
+    TH_POPEN_OK(&p, sleep_argv, NULL);
+    if (prun_pidfd(p) < 0) {  /* no pidfd: the wait naps */
+        prun_kill(p);
+        prun_free(p);
+        return;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)gettid());
+    struct killer k = {p, open(path, O_RDONLY | O_CLOEXEC)};
+    ck_assert_int_ge(k.stat_fd, 0);
+    pthread_t thread;
+    ck_assert_int_eq(pthread_create(&thread, NULL, kill_once_asleep, &k), 0);
+    struct rlimit old, none;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    none = (struct rlimit){0, old.rlim_max};
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &none), 0);
+    int rc = 12345;
+    int r = prun_wait(p, PRUN_FOREVER, &rc);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    pthread_join(thread, NULL);
+    ck_assert_msg(r == 0, "prun_wait forever with poll impossible: %d (%s)", r, prun_last_error());
+    ck_assert_int_eq(rc, -SIGKILL);
+    close(k.stat_fd);
+    prun_free(p);
+}
+END_TEST
+
 /* ---- arguments ---------------------------------------------------------- */
 
 /* Every function of a process handle, given a NULL handle (or another
@@ -781,6 +835,7 @@ static Suite *proc_suite(void)
     tc = th_tcase(s, "threads", 120);
     tcase_add_test(tc, threads_spawn_at_once);
     tcase_add_test(tc, two_threads_wait_on_one_handle);
+    tcase_add_test(tc, wait_forever_needs_no_poll);
 
     return s;
 }
