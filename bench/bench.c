@@ -883,8 +883,8 @@ static const struct spawner creds_spawners[] = {
 };
 #define SPAWNERS(a) a, sizeof a / sizeof a[0]
 
-/* The spawn-tiny cases run on the CPU they started on, the children
- * too (they inherit the affinity).  Unpinned, a guest's scheduler puts
+/* The cases with the tiny child (spawn-tiny*, spawn-fds-*) run on the
+ * CPU they started on, the children too (they inherit the affinity).  Unpinned, a guest's scheduler puts
  * the new child on the other, idle vCPU in some processes and not in
  * others, and waking a halted vCPU costs tens of microseconds: each
  * contender's median then jumps between about 0.05 and 0.15 ms from one
@@ -1053,7 +1053,7 @@ static int run_case(const struct bench_case *bc, const char *contender, const st
         return -1;
     }
     size_t resident = w ? w->resident : strncmp(bc->name, "spawn-2G", 8) == 0 ? 2 * GiB : 16 * MiB;
-    if (w && w->tiny && !w->n_fds && pin_to_this_cpu())
+    if (w && w->tiny && pin_to_this_cpu())
         return -1;
     switch (bc->kind) {
     case SPAWN: return case_spawn(bc->name, c, resident);
