@@ -243,6 +243,85 @@ static int is_stage(const prun_pipeline *keep, pid_t pid)
     return 0;
 }
 
+static int add_child(struct proc_list *l, pid_t pid, pid_t self)
+{
+    if (l->n == l->capacity) {
+        size_t cap = l->capacity ? l->capacity * 2 : 16;
+        struct proc_entry *p = realloc(l->p, cap * sizeof *p);
+        if (!p)
+            return prun__fail(-ENOMEM, "cannot list the processes");
+        l->p = p;
+        l->capacity = cap;
+    }
+    l->p[l->n++] = (struct proc_entry){pid, self, '?', 0};
+    return 0;
+}
+
+/* The children of thread tid of self from its children file (pids
+ * separated by spaces): 0, 1 if there is none (a thread gone, or a
+ * kernel without the files), -errno. */
+static int read_children(pid_t self, pid_t tid, struct proc_list *l)
+{
+    char path[96], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)self, (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT || errno == ESRCH ? 1 : prun__fail(-errno, "cannot read %s", path);
+    long pid = -1;  /* the number being read, across reads */
+    int r = 0;
+    while (!r) {
+        ssize_t len = read(fd, buf, sizeof buf);
+        if (len < 0 && errno == EINTR)
+            continue;
+        if (len < 0)
+            r = prun__fail(-errno, "cannot read %s", path);
+        if (len <= 0)
+            break;
+        for (ssize_t i = 0; i < len && !r; i++) {
+            if (isdigit((unsigned char)buf[i]))
+                pid = (pid < 0 ? 0 : pid * 10) + (buf[i] - '0');
+            else if (pid >= 0)
+                r = add_child(l, (pid_t)pid, self), pid = -1;
+        }
+    }
+    if (!r && pid >= 0)
+        r = add_child(l, (pid_t)pid, self);
+    close(fd);
+    return r;
+}
+
+/* The children of self, from the children files of its threads (Linux
+ * 3.5, CONFIG_PROC_CHILDREN): as many reads as threads, where every
+ * process's stat is one per process of the system.  0, 1 where the
+ * kernel has no such files (the caller reads every stat), or -errno.  A
+ * thread that exits meanwhile may hide the children it passes on. */
+static int list_children(pid_t self, struct proc_list *l)
+{
+    int r = read_children(self, self, l);  /* the main thread's tells if the files exist */
+    if (r)
+        return r;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)self);
+    DIR *d = opendir(path);
+    if (!d)
+        return prun__fail(-errno, "cannot read %s", path);
+    for (;;) {
+        errno = 0;
+        struct dirent *e = readdir(d);
+        if (!e) {
+            if (errno)
+                r = prun__fail(-errno, "cannot read %s", path);
+            break;
+        }
+        pid_t tid = isdigit((unsigned char)e->d_name[0]) ? (pid_t)atoi(e->d_name) : self;
+        if (tid != self && (r = read_children(self, tid, l)) < 0)
+            break;
+        r = 0;
+    }
+    closedir(d);
+    return r;
+}
+
 /* The exited children that are not keep's stages (whose statuses are
  * keep's to collect): the orphans a subreaper adopted, once they exit. */
 int prun_reap_adopted(const prun_pipeline *keep)
@@ -250,11 +329,12 @@ int prun_reap_adopted(const prun_pipeline *keep)
     struct proc_list l = {0};
     pid_t self;
     int r = proc_self(&self), reaped = 0;
-    if (!r && has_children())
+    if (!r && has_children() && (r = list_children(self, &l)) == 1)
         r = list_processes(&l);
     for (size_t i = 0; i < l.n && !r; i++) {
         siginfo_t si;
-        if (l.p[i].ppid != self || l.p[i].state != 'Z' || is_stage(keep, l.p[i].pid))
+        /* A child that runs still is left by WNOHANG. */
+        if (l.p[i].ppid != self || is_stage(keep, l.p[i].pid))
             continue;
         memset(&si, 0, sizeof si);
         if (waitid(P_PID, (id_t)l.p[i].pid, &si, WEXITED | WNOHANG | __WALL) == 0 && si.si_pid)
