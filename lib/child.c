@@ -463,6 +463,7 @@ static long clone_vfork(struct prun_child_plan *plan, int *fd)
 int prun__child_clone3(struct prun_child_plan *plan, pid_t *pid, int *pidfd)
 {
 #ifdef PRUN_HAVE_CLONE3
+    unsigned long old;
     int fd = -1;
     uintptr_t top = (uintptr_t)stack_top(plan), bottom = (uintptr_t)plan->stack;
     struct clone_args_v0 args = {
@@ -479,10 +480,12 @@ int prun__child_clone3(struct prun_child_plan *plan, pid_t *pid, int *pidfd)
     };
     plan->handlers_cleared = 1;
     plan->failure.step = 0;
-    /* No signal mask around it (clone() needs one): with the handlers
-     * cleared by the kernel, a signal before the exec can only take its
-     * default action, as it would once blocked and pending until then. */
+    /* Blocked although the kernel clears the handlers: a signal before the
+     * exec must wait for the mask the caller asked for, and the TIOCSPGRP
+     * of take_tty, from a background group, raises SIGTTOU. */
+    block_all(&old);
     long r = clone_run(SYS_clone3, (long)&args, (long)sizeof args, 0, child_main, plan);
+    restore_mask(&old);
     if (r < 0)
         return (int)r;
     *pid = (pid_t)r;

@@ -134,8 +134,10 @@ static inline size_t short_line(const struct prun_growbuf *b)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && __SIZEOF_LONG_LONG__ == 8
     const unsigned long long lows = 0x7f7f7f7f7f7f7f7full, newlines = 0x0a0a0a0a0a0a0a0aull;
-    const char *s = b->buf.data + b->head;
     size_t unread = b->buf.len - b->head;
+    if (unread < 8)  /* before the pointer: data is NULL until the first read */
+        return 0;
+    const char *s = b->buf.data + b->head;
     for (size_t off = 0; off < SHORT_LINE && off + 8 <= unread; off += 8) {
         unsigned long long w;
         memcpy(&w, s + off, 8);

@@ -314,9 +314,11 @@ static int list_children(pid_t self, struct proc_list *l)
             break;
         }
         pid_t tid = isdigit((unsigned char)e->d_name[0]) ? (pid_t)atoi(e->d_name) : self;
-        if (tid != self && (r = read_children(self, tid, l)) < 0)
+        if (tid == self)  /* read already, or not a thread */
+            continue;
+        if ((r = read_children(self, tid, l)) < 0)
             break;
-        r = 0;
+        r = 0;  /* 1: a thread gone since the listing */
     }
     closedir(d);
     return r;

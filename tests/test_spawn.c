@@ -1555,6 +1555,40 @@ START_TEST(take_tty_refused)
 }
 END_TEST
 
+/* The same with the ioctl allowed: the first stage gets the terminal
+ * from its own, background, group (which raises SIGTTOU, blocked in the
+ * child: unblocked, the child stops and the spawn never returns), and
+ * the caller has it back at the end. */
+static int tty_taken(struct helper *h, int arg)
+{
+    (void)arg;
+    signal(SIGHUP, SIG_IGN);
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    H_CHECK(master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0);
+    H_CHECK(setsid() > 0);
+    int slave = open(ptsname(master), O_RDWR | O_CLOEXEC);
+    H_CHECK(slave >= 0 && dup2(slave, 0) == 0);
+    close(slave);
+    /* /proc/$$/stat after the name: state ppid pgrp session tty_nr tpgid */
+    char *argv[] = {"sh", "-c", "s=$(cat /proc/$$/stat); set -- ${s##*) }; test \"$3\" = \"$6\"", NULL};
+    char *const *stages[] = {argv};
+    prun_opts o = {.take_tty = 1};
+    prun_result res;
+    H_CHECK(prun_pipeline_run(1, stages, &o, &res) == 0);
+    H_CHECK(res.returncode == 0);  /* the stage's group held the terminal */
+    prun_result_free(&res);
+    H_CHECK(tcgetpgrp(0) == getpgrp());
+    H_CHECK(th_count_children() == 0);
+    close(master);
+    return 0;
+}
+
+START_TEST(take_tty_under_a_terminal)
+{
+    run_in_helper(tty_taken, 0);
+}
+END_TEST
+
 /* ---- names and checks --------------------------------------------------- */
 
 START_TEST(strerror_names_every_code)
@@ -1945,6 +1979,7 @@ static Suite *spawn_suite(void)
     tcase_add_test(tc, new_pgroup);
     tcase_add_test(tc, new_session_refused);
     tcase_add_test(tc, take_tty_refused);
+    tcase_add_test(tc, take_tty_under_a_terminal);
 
     tc = th_tcase(s, "engines", TH_CHECK_TIMEOUT);
     tcase_add_test(tc, clone3_refused_eperm);
