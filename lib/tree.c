@@ -290,22 +290,18 @@ static int read_children(pid_t self, pid_t tid, struct proc_list *l)
     return r;
 }
 
-/* The children of self, from the children files of its threads (Linux
- * 3.5, CONFIG_PROC_CHILDREN): as many reads as threads, where every
- * process's stat is one per process of the system.  0, 1 where the
- * kernel has no such files (the caller reads every stat), or -errno.  A
- * thread that exits meanwhile may hide the children it passes on. */
-static int list_children(pid_t self, struct proc_list *l)
+/* The threads of self but its main one, in tids (as pids), from
+ * /proc/PID/task: closed before any children file is opened, so that the
+ * reading needs one fd, however many threads there are. */
+static int list_threads(pid_t self, struct proc_list *tids)
 {
-    int r = read_children(self, self, l);  /* the main thread's tells if the files exist */
-    if (r)
-        return r;
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task", (int)self);
     DIR *d = opendir(path);
     if (!d)
         return prun__fail(-errno, "cannot read %s", path);
-    for (;;) {
+    int r = 0;
+    while (!r) {
         errno = 0;
         struct dirent *e = readdir(d);
         if (!e) {
@@ -314,13 +310,28 @@ static int list_children(pid_t self, struct proc_list *l)
             break;
         }
         pid_t tid = isdigit((unsigned char)e->d_name[0]) ? (pid_t)atoi(e->d_name) : self;
-        if (tid == self)  /* read already, or not a thread */
-            continue;
-        if ((r = read_children(self, tid, l)) < 0)
-            break;
-        r = 0;  /* 1: a thread gone since the listing */
+        if (tid != self)
+            r = add_child(tids, tid, self);
     }
     closedir(d);
+    return r;
+}
+
+/* The children of self, from the children files of its threads (Linux
+ * 3.5, CONFIG_PROC_CHILDREN): as many reads as threads, where every
+ * process's stat is one per process of the system.  0, 1 where the
+ * kernel has no such files (the caller reads every stat), or -errno.  A
+ * thread that exits meanwhile may hide the children it passes on. */
+static int list_children(pid_t self, struct proc_list *l)
+{
+    struct proc_list tids = {0};
+    int r = read_children(self, self, l);  /* the main thread's tells if the files exist */
+    if (!r)
+        r = list_threads(self, &tids);
+    for (size_t i = 0; i < tids.n && !r; i++)
+        if ((r = read_children(self, tids.p[i].pid, l)) > 0)
+            r = 0;  /* a thread gone since the listing */
+    free(tids.p);
     return r;
 }
 

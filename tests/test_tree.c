@@ -269,9 +269,9 @@ END_TEST
  * count that would tell a supervisor nothing is left below it.  First no
  * fd at all (/proc itself), then one (/proc, but no /proc/PID/stat).
  * prun_reap_adopted reads its children files (/proc/PID/task/TID/children),
- * one at a time: one fd is all it needs in a single-threaded caller (a
- * second thread's file needs another, beside the task directory's), and
- * the sleep is not to reap. */
+ * one at a time, after the task directory: one fd is all it needs, with
+ * any number of threads (ThreadSanitizer has one of its own), and the
+ * sleep is not to reap. */
 START_TEST(unreadable_proc_is_an_error)
 {
     int fds = th_count_fds();
