@@ -16,13 +16,15 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
 
-enum { READ_SIZE = 64 * 1024, NO_PIDFD_POLL_MS = 20, TRICKLE = 4096 };
+enum { READ_SIZE = 64 * 1024, NO_PIDFD_POLL_MS = 20, TRICKLE = 4096, TRICKLE_READS = 3,
+       TRICKLE_NAP_NS = 1000 * 1000 };
 
 /* What a round of the loop says, besides PRUN_ETIMEOUT and -errno. */
 enum { ROUND_AGAIN = 0, ROUND_DONE = 1, ROUND_STOP = 2 /* reason in loop.stop */ };
@@ -41,6 +43,7 @@ struct loop {
     char *chunk;          /* on_output's buffer */
     struct prun_sigpipe_guard sigpipe;
     int stop;             /* why reading stopped: PRUN_ETOOBIG, -errno or on_output's value */
+    int short_reads;      /* reads of less than TRICKLE in a row, children running */
 };
 
 static const char *first_name(const struct loop *l)
@@ -139,6 +142,28 @@ static int took(struct loop *l, int s, char *dst, size_t got)
     return l->stop ? ROUND_STOP : ROUND_AGAIN;
 }
 
+/* A trickle (a child writing a few bytes at a time): the writer gets
+ * time to write more before the next poll, so that the next read takes
+ * more than a byte or two.  After one short read a sched_yield, which is
+ * enough with the writer on our CPU; after TRICKLE_READS in a row (the
+ * writer on another CPU, where each write would wake us for its byte) a
+ * nap of at most TRICKLE_NAP_NS on a timer, not on the pipe, while the
+ * writes pile up.  Never past the deadline: timeout 0 never naps. */
+static void let_the_writer_write(struct loop *l)
+{
+    if (++l->short_reads < TRICKLE_READS) {
+        sched_yield();
+        return;
+    }
+    int64_t nap = TRICKLE_NAP_NS, left = l->deadline - prun_clock_ns();
+    if (l->deadline != PRUN_NO_DEADLINE && left < nap)
+        nap = left;
+    if (nap <= 0)
+        return;
+    struct timespec ts = {0, (long)nap};
+    nanosleep(&ts, NULL);  /* EINTR: a signal, so the nap ends early */
+}
+
 static int read_stream(struct loop *l, int s)
 {
     struct prun_streams *io = l->io;
@@ -162,11 +187,10 @@ static int read_stream(struct loop *l, int s)
         return ROUND_AGAIN;
     }
     grow_pipe(io, s, got);
-    /* A trickle (a child writing a few bytes at a time): the writer gets
-     * the CPU before the next poll, so that the next read takes more than
-     * a few bytes; with the writer on another CPU this returns at once. */
     if ((size_t)got < TRICKLE && l->running)
-        sched_yield();
+        let_the_writer_write(l);
+    else
+        l->short_reads = 0;
     return took(l, s, dst, (size_t)got);
 }
 

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -576,6 +577,51 @@ START_TEST(on_output_gets_every_byte)
 }
 END_TEST
 
+static int count_output(void *userdata, int stream, const char *data, size_t len)
+{
+    struct sink *s = userdata;
+    (void)data;
+    s->bytes[stream] += len;
+    s->calls++;
+    return 0;
+}
+
+/* A writer of 1 byte per write(2) on another CPU than the reader: without
+ * the nap after a run of short reads, every write wakes the reader for a
+ * byte or two (about one on_output call per write); with it the writes
+ * pile up while the reader sleeps on a timer.  Needs two CPUs. */
+START_TEST(trickle_on_another_cpu_is_read_in_batches)
+{
+    cpu_set_t all, one;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
+    int cpu[2], n = 0;
+    for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+        if (CPU_ISSET(c, &all))
+            cpu[n++] = c;
+    if (n < 2)
+        return;  /* one CPU: the writer always shares it */
+    enum { BYTES = 20000 };
+    char *argv[] = {"dd", "if=/dev/zero", "bs=1", "count=20000", "status=none", NULL};
+    struct sink s = {0};
+    prun_opts o = {.stdout_io = PRUN_PIPE, .on_output = count_output, .userdata = &s};
+    prun_proc *p = NULL;
+    CPU_ZERO(&one);
+    CPU_SET(cpu[0], &one);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);  /* the child's CPU */
+    TH_POPEN_OK(&p, argv, &o);
+    CPU_ZERO(&one);
+    CPU_SET(cpu[1], &one);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);  /* the reader's */
+    int r = prun_communicate(p, NULL, 0, 30000, NULL, NULL);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof all, &all), 0);
+    ck_assert_int_eq(r, 0);
+    ck_assert_uint_eq(s.bytes[1], BYTES);
+    ck_assert_msg(s.calls < BYTES / 10, "%d reads for %d 1-byte writes", s.calls, BYTES);
+    ck_assert_int_eq(th_returncode(p, 10000), 0);
+    prun_free(p);
+}
+END_TEST
+
 START_TEST(on_output_nonzero_stops_and_kills)
 {
     char *argv[] = {"yes", NULL};
@@ -941,6 +987,7 @@ int main(void)
     tcase_add_test(tc, max_output_exactly_reached_is_fine);
     tcase_add_test(tc, on_output_gets_every_byte);
     tcase_add_test(tc, on_output_nonzero_stops_and_kills);
+    tcase_add_test(tc, trickle_on_another_cpu_is_read_in_batches);
 
     tc = th_tcase(s, "signals", 120);
     tcase_add_test(tc, eintr_storm_changes_nothing);
