@@ -80,6 +80,27 @@ static int read_stat(pid_t pid, struct proc_entry *pe)
     return 0;
 }
 
+/* pe appended to l, which grows by doubling: 0 or -ENOMEM. */
+static int list_add(struct proc_list *l, struct proc_entry pe)
+{
+    if (l->n == l->capacity) {
+        size_t cap = l->capacity ? l->capacity * 2 : 64;
+        struct proc_entry *p = realloc(l->p, cap * sizeof *p);
+        if (!p)
+            return prun__fail(-ENOMEM, "cannot list the processes");
+        l->p = p;
+        l->capacity = cap;
+    }
+    l->p[l->n++] = pe;
+    return 0;
+}
+
+/* A child (or a thread) of self, whose state and start are not read. */
+static int add_child(struct proc_list *l, pid_t pid, pid_t self)
+{
+    return list_add(l, (struct proc_entry){pid, self, '?', 0});
+}
+
 static int list_processes(struct proc_list *l)
 {
     DIR *d = opendir("/proc");
@@ -102,19 +123,8 @@ static int list_processes(struct proc_list *l)
             r = prun__fail(s, "cannot read /proc/%s/stat", e->d_name);
             break;
         }
-        if (s > 0)
-            continue;
-        if (l->n == l->capacity) {
-            size_t cap = l->capacity ? l->capacity * 2 : 256;
-            struct proc_entry *p = realloc(l->p, cap * sizeof *p);
-            if (!p) {
-                r = prun__fail(-ENOMEM, "cannot list the processes");
-                break;
-            }
-            l->p = p;
-            l->capacity = cap;
-        }
-        l->p[l->n++] = pe;
+        if (s == 0 && (r = list_add(l, pe)))
+            break;
     }
     closedir(d);
     return r;
@@ -240,20 +250,6 @@ static int is_stage(const prun_pipeline *keep, pid_t pid)
     for (size_t i = 0; i < g->n; i++)
         if (g->child[i].pid == pid)
             return 1;
-    return 0;
-}
-
-static int add_child(struct proc_list *l, pid_t pid, pid_t self)
-{
-    if (l->n == l->capacity) {
-        size_t cap = l->capacity ? l->capacity * 2 : 16;
-        struct proc_entry *p = realloc(l->p, cap * sizeof *p);
-        if (!p)
-            return prun__fail(-ENOMEM, "cannot list the processes");
-        l->p = p;
-        l->capacity = cap;
-    }
-    l->p[l->n++] = (struct proc_entry){pid, self, '?', 0};
     return 0;
 }
 
